@@ -1,0 +1,28 @@
+//===- Registration.h - Register everything un-mlir provides ----*- C++ -*-===//
+//
+// Part of the un-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// One place that tools (un-opt, un-lsp-server, the mlir-opt plugin, the
+// Python module) call to make the `un` dialect and its passes available.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef UN_REGISTRATION_H
+#define UN_REGISTRATION_H
+
+namespace mlir {
+class DialectRegistry;
+namespace un {
+
+/// Adds the `un` dialect to `registry`.
+void registerUNDialect(DialectRegistry &registry);
+
+/// Registers every un-mlir pass and pipeline with the global registry.
+void registerUNPasses();
+
+} // namespace un
+} // namespace mlir
+
+#endif // UN_REGISTRATION_H

@@ -1,0 +1,1 @@
+"""un-mlir Python package."""
