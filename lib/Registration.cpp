@@ -6,7 +6,10 @@
 
 #include "un/Registration.h"
 
+#include "un/Conversion/Passes.h"
 #include "un/Dialect/UN/IR/UNDialect.h"
+#include "un/Dialect/UN/Transforms/Passes.h"
+#include "un/Pipelines/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
 
@@ -16,4 +19,8 @@ void un::registerUNDialect(DialectRegistry &registry) {
   registry.insert<un::UNDialect>();
 }
 
-void un::registerUNPasses() {}
+void un::registerUNPasses() {
+  registerUNTransformsPasses();
+  registerUNConversionPasses();
+  registerUNPipelines();
+}

@@ -1,0 +1,30 @@
+//===- Passes.h - un-mlir conversions ---------------------------*- C++ -*-===//
+//
+// Part of the un-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef UN_CONVERSION_PASSES_H
+#define UN_CONVERSION_PASSES_H
+
+#include "un/Conversion/UNToLinalg/UNToLinalg.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+namespace un {
+
+#define GEN_PASS_DECL
+#include "un/Conversion/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "un/Conversion/Passes.h.inc"
+
+} // namespace un
+} // namespace mlir
+
+#endif // UN_CONVERSION_PASSES_H

@@ -1,0 +1,28 @@
+//===- Passes.h - UN dialect transformations --------------------*- C++ -*-===//
+//
+// Part of the un-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef UN_DIALECT_UN_TRANSFORMS_PASSES_H
+#define UN_DIALECT_UN_TRANSFORMS_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class RewritePatternSet;
+namespace un {
+
+/// Adds the patterns that rewrite composite un ops into primitives.
+void populateUNDecomposePatterns(RewritePatternSet &patterns);
+
+#define GEN_PASS_DECL
+#include "un/Dialect/UN/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "un/Dialect/UN/Transforms/Passes.h.inc"
+
+} // namespace un
+} // namespace mlir
+
+#endif // UN_DIALECT_UN_TRANSFORMS_PASSES_H

@@ -1,0 +1,44 @@
+//===- ConvertUNToLinalgPass.cpp - The convert-un-to-linalg pass -*- C++ -*-=//
+//
+// Part of the un-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "un/Conversion/Passes.h"
+#include "un/Conversion/UNToLinalg/UNToLinalg.h"
+#include "un/Dialect/UN/IR/UNDialect.h"
+
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace mlir {
+namespace un {
+#define GEN_PASS_DEF_CONVERTUNTOLINALG
+#include "un/Conversion/Passes.h.inc"
+} // namespace un
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::un;
+
+void un::populateUNToLinalgConversionPatterns(RewritePatternSet &patterns) {
+  populateUNTokenReductionPatterns(patterns);
+  populateUNElementwisePatterns(patterns);
+  populateUNStatisticsUpdatePatterns(patterns);
+}
+
+namespace {
+struct ConvertUNToLinalgPass
+    : un::impl::ConvertUNToLinalgBase<ConvertUNToLinalgPass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    ConversionTarget target(*ctx);
+    target.addIllegalDialect<UNDialect>();
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    RewritePatternSet patterns(ctx);
+    populateUNToLinalgConversionPatterns(patterns);
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,73 @@
+//===- CPUPipeline.cpp - un ops to LLVM for the host CPU --------*- C++ -*-===//
+//
+// Part of the un-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The stages, in order:
+//  1. un ops -> linalg on tensors (un-decompose, convert-un-to-linalg), and
+//     elementwise arith on tensors -> linalg;
+//  2. elementwise fusion, so each pass over the activations is one loop
+//     nest (normalize, input gradient, and user epilogues around them);
+//  3. one-shot bufferization across function boundaries (identity layouts,
+//     so the C interface takes plain strided memrefs), then ownership-based
+//     deallocation;
+//  4. linalg -> loops, then everything to the LLVM dialect (bf16 casts are
+//     expanded to integer ops so no soft-float runtime is needed).
+//
+//===----------------------------------------------------------------------===//
+
+#include "un/Pipelines/Pipelines.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+/// Appends a textual pass pipeline; the pipelines below are fixed strings
+/// of upstream passes, so a parse failure is a programming error.
+static void addPipeline(OpPassManager &pm, StringRef pipeline) {
+  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
+    llvm::report_fatal_error("un-mlir: malformed built-in pipeline");
+}
+
+void un::buildUNToLinalgPipeline(OpPassManager &pm) {
+  addPipeline(pm, "un-decompose,"
+                  "convert-un-to-linalg,"
+                  "convert-elementwise-to-linalg,"
+                  "canonicalize,cse,"
+                  "linalg-fuse-elementwise-ops,"
+                  "canonicalize,cse");
+}
+
+void un::buildUNCPUPipeline(OpPassManager &pm) {
+  buildUNToLinalgPipeline(pm);
+  addPipeline(pm, "one-shot-bufferize{bufferize-function-boundaries "
+                  "function-boundary-type-conversion=identity-layout-map},"
+                  "canonicalize,"
+                  "buffer-deallocation-pipeline,"
+                  "convert-linalg-to-loops,"
+                  "convert-scf-to-cf,"
+                  "expand-strided-metadata,"
+                  "lower-affine,"
+                  "arith-expand{include-bf16},"
+                  "convert-math-to-llvm,"
+                  "convert-math-to-libm,"
+                  "finalize-memref-to-llvm,"
+                  "convert-to-llvm,"
+                  "reconcile-unrealized-casts");
+}
+
+void un::registerUNPipelines() {
+  PassPipelineRegistration<>(
+      "un-to-linalg-pipeline",
+      "Lower un ops to fused linalg on tensors (target independent)",
+      buildUNToLinalgPipeline);
+  PassPipelineRegistration<>(
+      "un-cpu-pipeline",
+      "Lower tensor-level IR with un ops to the LLVM dialect for the host "
+      "CPU (runnable by mlir-runner)",
+      buildUNCPUPipeline);
+}
