@@ -31,3 +31,11 @@ tools = [
     ToolSubst("%python", config.python_executable, unresolved="ignore"),
 ]
 llvm_config.add_tool_substitutions(tools, [config.un_tools_dir, config.llvm_tools_dir])
+
+# Executing lowered code on the CPU (test/Integration/CPU).
+config.substitutions.append(
+    ("%mlir_runner_utils", os.path.join(config.llvm_lib_dir, "libmlir_runner_utils.so")))
+config.substitutions.append(
+    ("%mlir_c_runner_utils", os.path.join(config.llvm_lib_dir, "libmlir_c_runner_utils.so")))
+llvm_config.add_tool_substitutions(
+    [ToolSubst("mlir-runner", unresolved="fatal")], [config.llvm_tools_dir])

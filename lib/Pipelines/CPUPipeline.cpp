@@ -38,7 +38,7 @@ void un::buildUNToLinalgPipeline(OpPassManager &pm) {
                   "convert-un-to-linalg,"
                   "convert-elementwise-to-linalg,"
                   "canonicalize,cse,"
-                  "linalg-fuse-elementwise-ops,"
+                  "un-fuse-elementwise,"
                   "canonicalize,cse");
 }
 
@@ -48,6 +48,7 @@ void un::buildUNCPUPipeline(OpPassManager &pm) {
                   "function-boundary-type-conversion=identity-layout-map},"
                   "canonicalize,"
                   "buffer-deallocation-pipeline,"
+                  "convert-bufferization-to-memref,"
                   "convert-linalg-to-loops,"
                   "convert-scf-to-cf,"
                   "expand-strided-metadata,"

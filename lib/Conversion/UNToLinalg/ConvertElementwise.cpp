@@ -19,6 +19,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
@@ -63,7 +64,8 @@ static linalg::GenericOp mapActivation(OpBuilder &b, Location loc,
 }
 
 namespace {
-/// z = x / sqrt(var + eps); y = gamma * z + beta.
+/// z = x / sqrt(var + eps); y = gamma * z + beta. Only the results that
+/// are used are computed (inference uses y alone).
 struct ConvertNormalizeOp : OpConversionPattern<NormalizeOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -72,19 +74,40 @@ struct ConvertNormalizeOp : OpConversionPattern<NormalizeOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Type elementType = op.getX().getType().getElementType();
+    bool needZ = !op.getZ().use_empty(), needY = !op.getY().use_empty();
+    if (!needZ && !needY) {
+      rewriter.eraseOp(op);
+      return success();
+    }
     Value std = standardDeviation(rewriter, loc, adaptor.getVar(),
                                   op.getEps().convertToFloat());
     auto generic = mapActivation(
         rewriter, loc, adaptor.getX(),
-        {std, adaptor.getGamma(), adaptor.getBeta()}, 2,
+        {std, adaptor.getGamma(), adaptor.getBeta()}, needZ + needY,
         [&](OpBuilder &b, Location l, ValueRange args) -> SmallVector<Value> {
           Value z = arith::DivFOp::create(b, l, toF32(b, l, args[0]), args[1]);
-          Value y = arith::AddFOp::create(
-              b, l, arith::MulFOp::create(b, l, toF32(b, l, args[2]), z),
-              toF32(b, l, args[3]));
-          return {fromF32(b, l, z, elementType), fromF32(b, l, y, elementType)};
+          SmallVector<Value> results;
+          if (needZ)
+            results.push_back(fromF32(b, l, z, elementType));
+          if (needY) {
+            Value scaled =
+                arith::MulFOp::create(b, l, toF32(b, l, args[2]), z);
+            Value shift = toF32(b, l, args[3]);
+            Value y = arith::AddFOp::create(b, l, scaled, shift);
+            results.push_back(fromF32(b, l, y, elementType));
+          }
+          return results;
         });
-    replaceOpWithCasts(rewriter, op, generic.getResults());
+    ResultRange results = generic.getResults();
+    Value z = needZ ? results.front() : Value();
+    Value y = needY ? results.back() : Value();
+    if (z && z.getType() != op.getZ().getType())
+      z = tensor::CastOp::create(rewriter, loc, op.getZ().getType(), z);
+    if (y && y.getType() != op.getY().getType())
+      y = tensor::CastOp::create(rewriter, loc, op.getY().getType(), y);
+    // An unused result is replaced by the used one only to satisfy the
+    // rewriter; it has no uses.
+    rewriter.replaceOp(op, {z ? z : y, y ? y : z});
     return success();
   }
 };
@@ -105,11 +128,10 @@ struct ConvertInputGradOp : OpConversionPattern<InputGradOp> {
         {adaptor.getGamma(), adaptor.getR(), adaptor.getCoef(), std}, 1,
         [&](OpBuilder &b, Location l, ValueRange args) -> SmallVector<Value> {
           Value gy = toF32(b, l, args[0]), z = toF32(b, l, args[1]);
-          Value g = arith::MulFOp::create(
-              b, l, arith::MulFOp::create(b, l, gy, toF32(b, l, args[2])),
-              args[3]);
-          Value h = arith::SubFOp::create(
-              b, l, g, arith::MulFOp::create(b, l, args[4], z));
+          Value gGamma = arith::MulFOp::create(b, l, gy, toF32(b, l, args[2]));
+          Value g = arith::MulFOp::create(b, l, gGamma, args[3]);
+          Value coefZ = arith::MulFOp::create(b, l, args[4], z);
+          Value h = arith::SubFOp::create(b, l, g, coefZ);
           Value gx = arith::DivFOp::create(b, l, h, args[5]);
           return {fromF32(b, l, gx, elementType)};
         });
@@ -130,11 +152,10 @@ struct ConvertAffineOp : OpConversionPattern<AffineOp> {
         rewriter, op.getLoc(), adaptor.getX(),
         {adaptor.getScale(), adaptor.getShift()}, 1,
         [&](OpBuilder &b, Location l, ValueRange args) -> SmallVector<Value> {
-          Value y = arith::AddFOp::create(
-              b, l,
-              arith::MulFOp::create(b, l, toF32(b, l, args[1]),
-                                    toF32(b, l, args[0])),
-              toF32(b, l, args[2]));
+          Value x = toF32(b, l, args[0]);
+          Value scaled = arith::MulFOp::create(b, l, toF32(b, l, args[1]), x);
+          Value shift = toF32(b, l, args[2]);
+          Value y = arith::AddFOp::create(b, l, scaled, shift);
           return {fromF32(b, l, y, elementType)};
         });
     replaceOpWithCasts(rewriter, op, generic.getResults());

@@ -6,7 +6,7 @@
 
 #include "un/Conversion/Passes.h"
 #include "un/Conversion/UNToLinalg/UNToLinalg.h"
-#include "un/Dialect/UN/IR/UNDialect.h"
+#include "un/Dialect/UN/IR/UNOps.h"
 
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -30,6 +30,18 @@ namespace {
 struct ConvertUNToLinalgPass
     : un::impl::ConvertUNToLinalgBase<ConvertUNToLinalgPass> {
   void runOnOperation() override {
+    // Composite ops have no direct lowering: say so rather than failing to
+    // legalize them.
+    WalkResult composites = getOperation()->walk([](Operation *op) {
+      if (!isa<TrainForwardOp, TrainBackwardOp, InferOp>(op))
+        return WalkResult::advance();
+      op->emitOpError("is a composite op: run -un-decompose before "
+                      "-convert-un-to-linalg");
+      return WalkResult::interrupt();
+    });
+    if (composites.wasInterrupted())
+      return signalPassFailure();
+
     MLIRContext *ctx = &getContext();
     ConversionTarget target(*ctx);
     target.addIllegalDialect<UNDialect>();

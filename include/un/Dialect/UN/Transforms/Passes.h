@@ -7,6 +7,8 @@
 #ifndef UN_DIALECT_UN_TRANSFORMS_PASSES_H
 #define UN_DIALECT_UN_TRANSFORMS_PASSES_H
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {
@@ -15,6 +17,10 @@ namespace un {
 
 /// Adds the patterns that rewrite composite un ops into primitives.
 void populateUNDecomposePatterns(RewritePatternSet &patterns);
+
+/// Adds elementwise fusion of linalg.generic ops over identical iteration
+/// spaces (see `un-fuse-elementwise`).
+void populateUNFuseElementwisePatterns(RewritePatternSet &patterns);
 
 #define GEN_PASS_DECL
 #include "un/Dialect/UN/Transforms/Passes.h.inc"

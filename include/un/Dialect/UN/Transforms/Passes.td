@@ -40,4 +40,33 @@ def UNDecompose : Pass<"un-decompose"> {
   let dependentDialects = ["::mlir::un::UNDialect"];
 }
 
+def UNFuseElementwise : Pass<"un-fuse-elementwise"> {
+  let summary = "Fuse elementwise linalg ops without recomputation";
+  let description = [{
+    Fuses producer `linalg.generic` ops that are all-parallel into their
+    consumers when both iterate over the same space (the consumer reads
+    the producer's result through a permutation). So the normalization and
+    the elementwise epilogue around it become one pass over memory, while
+    per-channel work (`sqrt(var + eps)`, `[C]` maps) stays outside the loop
+    over tokens instead of being recomputed for every token, as upstream
+    `linalg-fuse-elementwise-ops` would do. Results of a fused producer
+    that have other users remain results of the fused op, so no work is
+    duplicated.
+
+    Before:
+
+    ```mlir
+    %y = linalg.generic {... ["parallel", "parallel"]}
+        ins(%x, %std, %gamma, %beta : ...) ... // normalize
+    %o = linalg.generic {... ["parallel", "parallel"]}
+        ins(%y, %residual : ...) ...           // y + residual
+    ```
+
+    After: one `linalg.generic` computing `normalize(x) + residual`; the
+    `[C]` generic computing `%std` is left as it is.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // UN_DIALECT_UN_TRANSFORMS_PASSES_TD
