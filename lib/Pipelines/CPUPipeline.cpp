@@ -10,8 +10,9 @@
 //  2. elementwise fusion, so each pass over the activations is one loop
 //     nest (normalize, input gradient, and user epilogues around them);
 //  3. one-shot bufferization across function boundaries (identity layouts,
-//     so the C interface takes plain strided memrefs), then ownership-based
-//     deallocation;
+//     so the C interface takes plain strided memrefs; results written with
+//     bufferization.materialize_in_destination land directly in the
+//     caller's buffers), then ownership-based deallocation;
 //  4. linalg -> loops, then everything to the LLVM dialect (bf16 casts are
 //     expanded to integer ops so no soft-float runtime is needed).
 //
@@ -44,7 +45,8 @@ void un::buildUNToLinalgPipeline(OpPassManager &pm) {
 
 void un::buildUNCPUPipeline(OpPassManager &pm) {
   buildUNToLinalgPipeline(pm);
-  addPipeline(pm, "one-shot-bufferize{bufferize-function-boundaries "
+  addPipeline(pm, "eliminate-empty-tensors,"
+                  "one-shot-bufferize{bufferize-function-boundaries "
                   "function-boundary-type-conversion=identity-layout-map},"
                   "canonicalize,"
                   "buffer-deallocation-pipeline,"

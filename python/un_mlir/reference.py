@@ -198,7 +198,7 @@ def train_backward(gy, z, var, r, skip, gamma, ema_gz, win_gz, t, *,
     ggamma = np.sum(gy2d * r * z2d, axis=0)
     gbeta = np.sum(gy2d, axis=0)
 
-    return dict(gx=_store(gx, dtype), ggamma=ggamma.astype(ct), gbeta=gbeta.astype(ct),
+    return dict(gx=_store(gx, dtype), ggamma=_store(ggamma, dtype), gbeta=_store(gbeta, dtype),
                 ema_gz_new=ema_new.astype(ct), win_gz_new=win)
 
 

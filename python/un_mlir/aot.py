@@ -1,0 +1,54 @@
+"""Ahead-of-time compilation of MLIR with un ops to a host shared library.
+
+un-opt --un-cpu-pipeline -> mlir-translate --mlir-to-llvmir -> opt -O3 ->
+llc -O3 -> cc -shared. Functions marked `llvm.emit_c_interface` are then
+callable as `_mlir_ciface_<name>` (see `un_mlir.memref`).
+"""
+import os
+import pathlib
+import subprocess
+import tempfile
+
+from .tools import llvm_tool, un_tool
+
+
+class CompileError(RuntimeError):
+    """A compilation step failed; the message carries the tool's output."""
+
+
+def _run(cmd, stdin=None):
+    proc = subprocess.run(cmd, input=stdin, capture_output=True)
+    if proc.returncode != 0:
+        raise CompileError(f"{os.path.basename(cmd[0])} failed (exit {proc.returncode}):\n"
+                           + proc.stderr.decode(errors="replace"))
+    return proc.stdout
+
+
+def lower_to_llvm_ir(mlir_text, pipeline="un-cpu-pipeline"):
+    """MLIR text -> LLVM IR text, through un-opt's `pipeline`."""
+    llvm_dialect = _run([un_tool("un-opt"), f"--{pipeline}"], mlir_text.encode())
+    return _run([llvm_tool("mlir-translate"), "--mlir-to-llvmir"], llvm_dialect)
+
+
+def host_triple():
+    """The target triple of this machine, as LLVM names it."""
+    return _run([llvm_tool("llvm-config"), "--host-target"]).decode().strip()
+
+
+def compile_shared_library(mlir_text, output, cpu="native", pipeline="un-cpu-pipeline"):
+    """Compiles `mlir_text` into the shared library `output` for `cpu`.
+
+    The triple is passed explicitly: mlir-translate emits a module without
+    one, and without it LLVM's cost model sees no vector registers and
+    leaves every loop scalar.
+    """
+    output = pathlib.Path(output)
+    target = [f"-mtriple={host_triple()}", f"-mcpu={cpu}"]
+    llvm_ir = lower_to_llvm_ir(mlir_text, pipeline)
+    optimized = _run([llvm_tool("opt"), "-O3", *target], llvm_ir)
+    with tempfile.TemporaryDirectory() as tmp:
+        obj = pathlib.Path(tmp) / "module.o"
+        _run([llvm_tool("llc"), "-O3", *target, "-filetype=obj",
+              "-relocation-model=pic", "-o", str(obj)], optimized)
+        _run(["cc", "-shared", "-o", str(output), str(obj), "-lm"])
+    return output
