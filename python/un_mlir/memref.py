@@ -52,3 +52,63 @@ class CompiledFunction:
 def load(path):
     """Loads a compiled shared library."""
     return ctypes.CDLL(str(path))
+
+
+_LIBC = ctypes.CDLL(None)
+_LIBC.free.argtypes = [ctypes.c_void_p]
+_SCALARS = {"i64": (ctypes.c_int64, np.int64), "i1": (ctypes.c_bool, np.bool_),
+            "f32": (ctypes.c_float, np.float32)}
+
+
+class FunctionWithResults:
+    """`_mlir_ciface_<name>` of a function that returns values.
+
+    `results` describes them in order: `("memref", rank, numpy dtype)` or
+    `("scalar", "i64" | "i1" | "f32")`. With more than one result the C
+    interface writes them into a struct passed first; memref results are
+    buffers the function allocated and hands over: they are copied into
+    numpy arrays and freed. Arguments: numpy arrays for memrefs, Python
+    ints/floats for scalars (`scalar_args` gives their C types by position).
+    """
+
+    def __init__(self, library, name, results, scalar_args=None):
+        self._fn = getattr(library, f"_mlir_ciface_{name}")
+        self._fn.restype = None
+        self._results = results
+        self._scalar_args = scalar_args or {}
+        fields = []
+        for i, r in enumerate(results):
+            ctype = _descriptor_type(r[1]) if r[0] == "memref" else _SCALARS[r[1]][0]
+            fields.append((f"r{i}", ctype))
+        self._result_type = type(f"{name}_results", (ctypes.Structure,), {"_fields_": fields})
+
+    def __call__(self, *args):
+        keep, call_args, inputs = [], [], set()
+        for i, a in enumerate(args):
+            if i in self._scalar_args:
+                call_args.append(_SCALARS[self._scalar_args[i]][0](a))
+            else:
+                d = descriptor(a)
+                keep.append(d)
+                inputs.add(a.ctypes.data)
+                call_args.append(ctypes.byref(d))
+        out = self._result_type()
+        self._fn(ctypes.byref(out), *call_args)
+        values, owned = [], set()
+        for i, r in enumerate(self._results):
+            v = getattr(out, f"r{i}")
+            if r[0] == "scalar":
+                values.append(_SCALARS[r[1]][1](v))
+                continue
+            rank, dtype = r[1], np.dtype(r[2])
+            shape = tuple(v.sizes[k] for k in range(rank)) if rank else ()
+            strides = tuple(v.strides[k] * dtype.itemsize for k in range(rank)) if rank else ()
+            nbytes = sum((s - 1) * st for s, st in zip(shape, strides)) + dtype.itemsize
+            raw = (ctypes.c_char * nbytes).from_address(v.aligned + v.offset * dtype.itemsize)
+            view = np.ndarray(shape, dtype, buffer=raw, strides=strides)
+            values.append(view.copy())
+            if v.allocated and v.allocated not in inputs:
+                owned.add(v.allocated)
+        for ptr in owned:
+            _LIBC.free(ptr)
+        return values
