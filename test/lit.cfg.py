@@ -10,7 +10,7 @@ from lit.llvm.subst import ToolSubst
 config.name = "UN"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
-config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs", "downstream"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.un_obj_root, "test")
 
@@ -39,3 +39,8 @@ config.substitutions.append(
     ("%mlir_c_runner_utils", os.path.join(config.llvm_lib_dir, "libmlir_c_runner_utils.so")))
 llvm_config.add_tool_substitutions(
     [ToolSubst("mlir-runner", unresolved="fatal")], [config.llvm_tools_dir])
+
+# The mlir-opt plugin (test/Plugin) and the installed package (test/Install).
+config.substitutions.append(
+    ("%un_plugin", os.path.join(config.un_obj_root, "lib", "UNPlugin.so")))
+config.substitutions.append(("%un_obj_root", config.un_obj_root))
