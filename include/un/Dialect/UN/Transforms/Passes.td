@@ -69,4 +69,42 @@ def UNFuseElementwise : Pass<"un-fuse-elementwise"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def UNRaiseNorms : Pass<"un-raise-norms"> {
+  let summary = "Raise decomposed inference normalizations to un ops";
+  let description = [{
+    Frontends such as torch-mlir decompose inference normalizations with
+    fixed statistics (BatchNorm in eval, UnifiedNorm in eval, any
+    per-channel scale and shift) into chains of elementwise `linalg.generic`
+    ops, each combining the activation with one per-channel vector
+    (`+`, `-`, `*`, `/`). Such a chain is the affine map `a * x + b` with
+    per-channel `a` and `b`: it is raised to `un.affine` (with `a` and `b`
+    computed by small `[C]` generics, once per channel), or to `un.infer`
+    when it is exactly `gamma * x / sqrt(running_var + eps) + beta`, so
+    that `un-fold-into-linear` can fold it. Chains without a scale (a bias
+    add) are left alone. Normalizations with per-token statistics
+    (LayerNorm) cannot fold: they are reported with a remark and left
+    unchanged.
+
+    Before (torch-mlir's output for UnifiedNorm in eval):
+
+    ```mlir
+    %1 = linalg.generic ins(%gamma, %x : tensor<8xf32>, tensor<3x8xf32>) {mulf}
+    %std = ... sqrt(%running_var + 1.0e-5) ...       // [C] generics
+    %2 = linalg.generic ins(%1, %std : tensor<3x8xf32>, tensor<8xf32>) {divf}
+    %3 = linalg.generic ins(%2, %beta : tensor<3x8xf32>, tensor<8xf32>) {addf}
+    ```
+
+    After:
+
+    ```mlir
+    %3 = un.infer %x, %gamma, %beta, %running_var {eps = 1.0e-05 : f32}
+      : (...) -> tensor<3x8xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::un::UNDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // UN_DIALECT_UN_TRANSFORMS_PASSES_TD

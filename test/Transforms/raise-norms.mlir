@@ -1,0 +1,221 @@
+// RUN: un-opt %s -un-raise-norms -split-input-file -verify-diagnostics | FileCheck %s
+
+#ch = affine_map<(d0, d1) -> (d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#v = affine_map<(d0) -> (d0)>
+
+// UnifiedNorm in eval as torch-mlir emits it: gamma * x / sqrt(rv + eps)
+// + beta, with sqrt(rv + eps) as two [C] generics: raised to un.infer.
+// CHECK-LABEL: func.func @un_inference(
+// CHECK-SAME: %[[X:.*]]: tensor<3x8xf32>, %[[G:.*]]: tensor<8xf32>, %[[B:.*]]: tensor<8xf32>, %[[RV:.*]]: tensor<8xf32>)
+// CHECK: %[[Y:.*]] = un.infer %[[X]], %[[G]], %[[B]], %[[RV]] {eps = 1.000000e-03 : f32}
+// CHECK-NOT: arith.divf
+// CHECK: return %[[Y]]
+func.func @un_inference(%x: tensor<3x8xf32>, %gamma: tensor<8xf32>, %beta: tensor<8xf32>, %rv: tensor<8xf32>) -> tensor<3x8xf32> {
+  %eps = arith.constant 1.0e-03 : f64
+  %e = tensor.empty() : tensor<3x8xf32>
+  %ec = tensor.empty() : tensor<8xf32>
+  %1 = linalg.generic {indexing_maps = [#ch, #id, #id], iterator_types = ["parallel", "parallel"]} ins(%gamma, %x : tensor<8xf32>, tensor<3x8xf32>) outs(%e : tensor<3x8xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.mulf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<3x8xf32>
+  %2 = linalg.generic {indexing_maps = [#v, #v], iterator_types = ["parallel"]} ins(%rv : tensor<8xf32>) outs(%ec : tensor<8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %t = arith.truncf %eps : f64 to f32
+    %r = arith.addf %in, %t : f32
+    linalg.yield %r : f32
+  } -> tensor<8xf32>
+  %3 = linalg.generic {indexing_maps = [#v, #v], iterator_types = ["parallel"]} ins(%2 : tensor<8xf32>) outs(%ec : tensor<8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = math.sqrt %in : f32
+    linalg.yield %r : f32
+  } -> tensor<8xf32>
+  %4 = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel"]} ins(%1, %3 : tensor<3x8xf32>, tensor<8xf32>) outs(%e : tensor<3x8xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.divf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<3x8xf32>
+  %5 = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel"]} ins(%4, %beta : tensor<3x8xf32>, tensor<8xf32>) outs(%e : tensor<3x8xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.addf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<3x8xf32>
+  return %5 : tensor<3x8xf32>
+}
+
+// -----
+
+#ch = affine_map<(d0, d1) -> (d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+
+// BatchNorm in eval: (x - mean) * invstd * w + b -> un.affine with
+// scale = invstd * w and shift = (0 - mean) * invstd * w + b, per channel.
+// CHECK-LABEL: func.func @batch_norm(
+// CHECK-SAME: %[[X:[^:]*]]: tensor<?x16xf32>, %[[MEAN:[^:]*]]: tensor<16xf32>, %[[INV:[^:]*]]: tensor<16xf32>, %[[W:[^:]*]]: tensor<16xf32>, %[[B:[^:]*]]: tensor<16xf32>)
+// CHECK: %[[S0:.*]] = linalg.generic {{.*}} ins(%[[MEAN]] : tensor<16xf32>)
+// CHECK: arith.subf
+// CHECK: %[[S1:.*]]:2 = linalg.generic {{.*}} ins(%[[INV]], %[[S0]] : tensor<16xf32>, tensor<16xf32>)
+// CHECK: arith.mulf
+// CHECK: arith.mulf
+// CHECK: %[[S2:.*]]:2 = linalg.generic {{.*}} ins(%[[W]], %[[S1]]#0, %[[S1]]#1 : tensor<16xf32>, tensor<16xf32>, tensor<16xf32>)
+// CHECK: %[[S3:.*]]:2 = linalg.generic {{.*}} ins(%[[B]], %[[S2]]#0, %[[S2]]#1 : tensor<16xf32>, tensor<16xf32>, tensor<16xf32>)
+// CHECK: arith.addf
+// CHECK: %[[Y:.*]] = un.affine %[[X]], %[[S3]]#0, %[[S3]]#1 : (tensor<?x16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<?x16xf32>
+// CHECK-NOT: iterator_types = ["parallel", "parallel"]
+// CHECK: return %[[Y]]
+func.func @batch_norm(%x: tensor<?x16xf32>, %mean: tensor<16xf32>, %invstd: tensor<16xf32>, %w: tensor<16xf32>, %b: tensor<16xf32>) -> tensor<?x16xf32> {
+  %c0 = arith.constant 0 : index
+  %d = tensor.dim %x, %c0 : tensor<?x16xf32>
+  %e = tensor.empty(%d) : tensor<?x16xf32>
+  %1 = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel"]} ins(%x, %mean : tensor<?x16xf32>, tensor<16xf32>) outs(%e : tensor<?x16xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.subf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<?x16xf32>
+  %2 = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel"]} ins(%1, %invstd : tensor<?x16xf32>, tensor<16xf32>) outs(%e : tensor<?x16xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.mulf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<?x16xf32>
+  %3 = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel"]} ins(%2, %w : tensor<?x16xf32>, tensor<16xf32>) outs(%e : tensor<?x16xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.mulf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<?x16xf32>
+  %4 = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel"]} ins(%3, %b : tensor<?x16xf32>, tensor<16xf32>) outs(%e : tensor<?x16xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.addf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<?x16xf32>
+  return %4 : tensor<?x16xf32>
+}
+
+// -----
+
+#ch = affine_map<(d0, d1) -> (d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+
+// No raise: a bias add alone is not a normalization.
+// CHECK-LABEL: func.func @bias_only(
+// CHECK-NOT: un.
+// CHECK: linalg.generic
+// CHECK: arith.addf
+func.func @bias_only(%x: tensor<4x16xf32>, %b: tensor<16xf32>) -> tensor<4x16xf32> {
+  %e = tensor.empty() : tensor<4x16xf32>
+  %1 = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel"]} ins(%x, %b : tensor<4x16xf32>, tensor<16xf32>) outs(%e : tensor<4x16xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.addf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<4x16xf32>
+  return %1 : tensor<4x16xf32>
+}
+
+// -----
+
+#ch = affine_map<(d0, d1) -> (d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#tok = affine_map<(d0, d1) -> (d0, 0)>
+
+// No raise: LayerNorm's statistics are per token; its trailing scale and
+// shift are reported and left alone.
+// CHECK-LABEL: func.func @layer_norm_tail(
+// CHECK-NOT: un.
+// CHECK: arith.mulf
+// CHECK: arith.mulf
+// CHECK: arith.addf
+func.func @layer_norm_tail(%x: tensor<4x16xf32>, %rstd: tensor<4x1xf32>, %w: tensor<16xf32>, %b: tensor<16xf32>) -> tensor<4x16xf32> {
+  %e = tensor.empty() : tensor<4x16xf32>
+  %n = linalg.generic {indexing_maps = [#id, #tok, #id], iterator_types = ["parallel", "parallel"]} ins(%x, %rstd : tensor<4x16xf32>, tensor<4x1xf32>) outs(%e : tensor<4x16xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.mulf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<4x16xf32>
+  // expected-remark @+1 {{per-token normalization (LayerNorm-style): its statistics change with every token, so it cannot be folded into linear layers; left as it is}}
+  %1 = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel"]} ins(%n, %w : tensor<4x16xf32>, tensor<16xf32>) outs(%e : tensor<4x16xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.mulf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<4x16xf32>
+  %2 = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel"]} ins(%1, %b : tensor<4x16xf32>, tensor<16xf32>) outs(%e : tensor<4x16xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.addf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<4x16xf32>
+  return %2 : tensor<4x16xf32>
+}
+
+// -----
+
+#ch = affine_map<(d0, d1) -> (d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+
+// No raise: v / x is not affine in x.
+// CHECK-LABEL: func.func @reciprocal(
+// CHECK-NOT: un.
+// CHECK: arith.divf %{{.*}}, %{{.*}} : f32
+func.func @reciprocal(%x: tensor<4x16xf32>, %v: tensor<16xf32>) -> tensor<4x16xf32> {
+  %e = tensor.empty() : tensor<4x16xf32>
+  %1 = linalg.generic {indexing_maps = [#ch, #id, #id], iterator_types = ["parallel", "parallel"]} ins(%v, %x : tensor<16xf32>, tensor<4x16xf32>) outs(%e : tensor<4x16xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.divf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<4x16xf32>
+  return %1 : tensor<4x16xf32>
+}
+
+// -----
+
+#ch = affine_map<(d0, d1, d2) -> (d2)>
+#ch3 = affine_map<(d0, d1, d2) -> (0, 0, d2)>
+#id = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+
+// f16 activations, a scalar scale captured by the body and a [1, 1, C]
+// shift: raised to un.affine with f32 scale and shift.
+// CHECK-LABEL: func.func @f16_scalar_and_expanded(
+// CHECK-SAME: %[[X:[^:]*]]: tensor<2x3x8xf16>, %[[S:[^:]*]]: tensor<1x1x8xf16>)
+// CHECK: %[[C:.*]] = tensor.collapse_shape %[[S]] {{\[}}[0, 1, 2]] : tensor<1x1x8xf16> into tensor<8xf16>
+// CHECK: arith.extf
+// CHECK: %[[Y:.*]] = un.affine %[[X]], %{{.*}}#0, %{{.*}}#1 : (tensor<2x3x8xf16>, tensor<8xf32>, tensor<8xf32>) -> tensor<2x3x8xf16>
+// CHECK: return %[[Y]]
+func.func @f16_scalar_and_expanded(%x: tensor<2x3x8xf16>, %shift: tensor<1x1x8xf16>) -> tensor<2x3x8xf16> {
+  %two = arith.constant 2.0 : f16
+  %e = tensor.empty() : tensor<2x3x8xf16>
+  %1 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x : tensor<2x3x8xf16>) outs(%e : tensor<2x3x8xf16>) {
+  ^bb0(%in: f16, %out: f16):
+    %r = arith.mulf %in, %two : f16
+    linalg.yield %r : f16
+  } -> tensor<2x3x8xf16>
+  %2 = linalg.generic {indexing_maps = [#id, #ch3, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%1, %shift : tensor<2x3x8xf16>, tensor<1x1x8xf16>) outs(%e : tensor<2x3x8xf16>) {
+  ^bb0(%in: f16, %in_1: f16, %out: f16):
+    %r = arith.subf %in, %in_1 : f16
+    linalg.yield %r : f16
+  } -> tensor<2x3x8xf16>
+  return %2 : tensor<2x3x8xf16>
+}
+
+// -----
+
+#ch = affine_map<(d0, d1) -> (d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+
+// A chain stops where an intermediate value has another user: the scale
+// is raised, the shift (whose input is also returned) stays.
+// CHECK-LABEL: func.func @shared_intermediate(
+// CHECK: %[[A:.*]] = un.affine
+// CHECK: %[[B:.*]] = linalg.generic {{.*}} ins(%[[A]], %{{.*}} : tensor<4x16xf32>, tensor<16xf32>)
+// CHECK: return %[[A]], %[[B]]
+func.func @shared_intermediate(%x: tensor<4x16xf32>, %w: tensor<16xf32>, %b: tensor<16xf32>) -> (tensor<4x16xf32>, tensor<4x16xf32>) {
+  %e = tensor.empty() : tensor<4x16xf32>
+  %1 = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel"]} ins(%x, %w : tensor<4x16xf32>, tensor<16xf32>) outs(%e : tensor<4x16xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.mulf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<4x16xf32>
+  %2 = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel"]} ins(%1, %b : tensor<4x16xf32>, tensor<16xf32>) outs(%e : tensor<4x16xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.addf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<4x16xf32>
+  return %1, %2 : tensor<4x16xf32>, tensor<4x16xf32>
+}

@@ -1,0 +1,90 @@
+"""Real torch-mlir output of PyTorch models with inference normalizations
+goes through `un-raise-norms`: UnifiedNorm's inference formula becomes
+un.infer, BatchNorm un.affine, LayerNorm is reported and kept, and the
+compiled result equals PyTorch's."""
+import pathlib
+import subprocess
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("torch_mlir")
+
+from conftest import UN_OPT  # noqa: E402
+from un_mlir import aot, memref  # noqa: E402
+from un_mlir.torch_mlir_import import import_model  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not UN_OPT.exists(), reason="un-opt is not built")
+nn = torch.nn
+
+
+class UNInference(nn.Module):
+    """UnifiedNorm in eval, written with plain ops (the spec's formula)."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.weight = nn.Parameter(torch.rand(c) + 0.5)
+        self.bias = nn.Parameter(torch.rand(c) - 0.5)
+        self.register_buffer("running_var", torch.rand(c) + 0.5)
+        self.eps = 1e-5
+
+    def forward(self, x):
+        return self.weight * x / torch.sqrt(self.running_var + self.eps) + self.bias
+
+
+class Block(nn.Module):
+    def __init__(self, c=16, d=32):
+        super().__init__()
+        self.un = UNInference(c)
+        self.fc1 = nn.Linear(c, d)
+        self.bn = nn.BatchNorm1d(d)
+        self.fc2 = nn.Linear(d, c)
+        self.ln = nn.LayerNorm(c)
+        with torch.no_grad():
+            self.bn.running_mean.uniform_(-1, 1)
+            self.bn.running_var.uniform_(0.5, 2)
+            self.bn.weight.uniform_(0.5, 1.5)
+            self.bn.bias.uniform_(-0.5, 0.5)
+
+    def forward(self, x):
+        h = torch.nn.functional.gelu(self.bn(self.fc1(self.un(x))))
+        return self.ln(self.fc2(h) + x)
+
+
+def un_opt(text, *flags):
+    proc = subprocess.run([str(UN_OPT), *flags], input=text, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout, proc.stderr
+
+
+def run_cpu(text, x, out_rank, tmp_path):
+    lib = memref.load(aot.compile_shared_library(text, tmp_path / "model.so"))
+    (y,) = memref.FunctionWithResults(lib, "main", [("memref", out_rank, np.float32)])(x)
+    return y
+
+
+def test_raise_and_run(tmp_path):
+    torch.manual_seed(0)
+    model = Block().eval()
+    x = torch.randn(6, 16)
+    want = model(x).detach().numpy()
+    text = import_model(model, x)
+    raised, remarks = un_opt(text, "--un-raise-norms")
+    assert raised.count("un.infer") == 1          # UnifiedNorm's formula
+    assert raised.count("un.affine") == 1         # BatchNorm (eval)
+    assert "per-token normalization" in remarks  # LayerNorm: reported
+    got = run_cpu(raised, x.numpy(), 2, tmp_path)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+
+
+def test_batched_activations(tmp_path):
+    """[B, N, C] activations (a Transformer block's shape)."""
+    torch.manual_seed(1)
+    model = nn.Sequential(UNInference(16), nn.Linear(16, 16)).eval()
+    x = torch.randn(2, 5, 16)
+    want = model(x).detach().numpy()
+    raised, _ = un_opt(import_model(model, x), "--un-raise-norms")
+    assert "un.infer" in raised
+    got = run_cpu(raised, x.numpy(), 3, tmp_path)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
