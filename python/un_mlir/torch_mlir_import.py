@@ -4,6 +4,14 @@ torch-mlir links its own, newer MLIR, so the hand-off is textual: the
 module is printed by torch-mlir and parsed by un-opt (MLIR 22). The pretty
 form is tried first; if un-opt cannot parse it (a newer op syntax), the
 generic op form, which is stable across MLIR versions, is used instead.
+
+Two routes for UnifiedNorm (see docs/torch-mlir.md):
+  - decomposed (default): torch-mlir lowers the normalization to linalg
+    like any other code; `un-opt --un-raise-norms` recognizes it;
+  - preserved: modules that call `torch.ops.un_mlir.unified_norm_infer`
+    keep it as one call `@un_mlir.unified_norm_infer.<i>(x, gamma, beta,
+    running_var, eps)` through torch-mlir's lowering, and
+    `--un-raise-norms` turns the call into `un.infer`.
 """
 import re
 import subprocess
@@ -17,14 +25,80 @@ def _parses(text):
     return proc.returncode == 0, proc.stderr
 
 
-def import_model(model, *example_inputs, c_interface=True):
+_CUSTOM_OP = "torch.un_mlir.unified_norm_infer"
+_CALLEE = "un_mlir.unified_norm_infer"
+_VERIFY_CONTRACT = "torch-verify-linalg-on-tensors-backend-contract"
+
+
+def _preserve_unified_norm(module):
+    """Replaces each torch.operator of UnifiedNorm in torch-mlir's raw import
+    by a call to a private function, then lowers the rest to linalg. The
+    linalg backend contract forbids calls, so the pipeline runs without its
+    final contract check; everything but the calls is linalg on tensors."""
+    from torch_mlir import ir, passmanager
+    from torch_mlir.compiler_utils import run_pipeline_with_repro_report
+
+    ops = []
+
+    def collect(op):
+        for region in op.regions:
+            for block in region.blocks:
+                for nested in block.operations:
+                    nested = nested.operation
+                    if (nested.name == "torch.operator" and
+                            ir.StringAttr(nested.attributes["name"]).value == _CUSTOM_OP):
+                        ops.append(nested)
+                    collect(nested)
+
+    collect(module.operation)
+    with module.context, ir.Location.unknown():
+        for i, op in enumerate(ops):
+            operands = list(op.operands)
+            eps_op = operands[4].owner
+            if eps_op.name != "torch.constant.float":
+                raise ValueError("unified_norm_infer: eps must be a constant")
+            # eps stays an operand (a constant float): torch-mlir's call
+            # rewriting keeps operands, not discardable attributes.
+            args, result_type = operands[:5], op.results[0].type
+            name = f"{_CALLEE}.{i}"
+            call = ir.Operation.create(
+                "func.call", results=[result_type], operands=args,
+                attributes={"callee": ir.FlatSymbolRefAttr.get(name)},
+                ip=ir.InsertionPoint(op))
+            op.results[0].replace_all_uses_with(call.result)
+            op.erase()
+            with ir.InsertionPoint(module.body):
+                ir.Operation.create(
+                    "func.func", regions=1,
+                    attributes={"sym_name": ir.StringAttr.get(name),
+                                "sym_visibility": ir.StringAttr.get("private"),
+                                "function_type": ir.TypeAttr.get(ir.FunctionType.get(
+                                    [a.type for a in args], [result_type]))})
+    run_pipeline_with_repro_report(
+        module, "builtin.module(func.func(torch-match-quantized-custom-ops),"
+        "torchdynamo-export-to-torch-backend-pipeline)", "torch backend")
+    with module.context:
+        pipeline = str(passmanager.PassManager.parse(
+            "builtin.module(torch-backend-to-linalg-on-tensors-backend-pipeline)"))
+    pipeline = pipeline.replace("," + _VERIFY_CONTRACT, "")
+    run_pipeline_with_repro_report(module, pipeline, "linalg on tensors (calls kept)")
+    return module
+
+
+def import_model(model, *example_inputs, c_interface=True, preserve_unified_norm=False):
     """linalg-on-tensors MLIR text of `model` (in eval mode), as MLIR 22
     parses it. With `c_interface`, the entry function `main` exports
-    `_mlir_ciface_main` for `un_mlir.memref`."""
+    `_mlir_ciface_main` for `un_mlir.memref`. With `preserve_unified_norm`,
+    calls to torch.ops.un_mlir.unified_norm_infer stay one call each."""
     from torch_mlir import fx
 
-    module = fx.export_and_import(model, *example_inputs,
-                                  output_type="linalg-on-tensors")
+    if preserve_unified_norm:
+        from . import torch_ops  # noqa: F401  (registers the custom op)
+        module = _preserve_unified_norm(
+            fx.export_and_import(model, *example_inputs, output_type="raw"))
+    else:
+        module = fx.export_and_import(model, *example_inputs,
+                                      output_type="linalg-on-tensors")
     text = str(module)
     ok, _ = _parses(text)
     if not ok:

@@ -219,3 +219,68 @@ func.func @shared_intermediate(%x: tensor<4x16xf32>, %w: tensor<16xf32>, %b: ten
   } -> tensor<4x16xf32>
   return %1, %2 : tensor<4x16xf32>, tensor<4x16xf32>
 }
+
+// -----
+
+// The preserved route: a frontend kept UnifiedNorm as a call to an external
+// function; it becomes un.infer and the declaration goes.
+// CHECK-NOT: func.func private @un_mlir.unified_norm_infer
+// CHECK-LABEL: func.func @preserved(
+// CHECK-SAME: %[[X:[^:]*]]: tensor<3x8xf32>, %[[G:[^:]*]]: tensor<8xf32>, %[[B:[^:]*]]: tensor<8xf32>, %[[RV:[^:]*]]: tensor<8xf32>)
+// CHECK: %[[Y:.*]] = un.infer %[[X]], %[[G]], %[[B]], %[[RV]] {eps = 1.000000e-03 : f32}
+// CHECK-NOT: call
+// CHECK: return %[[Y]]
+func.func private @un_mlir.unified_norm_infer.0(tensor<3x8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, f64) -> tensor<3x8xf32>
+func.func @preserved(%x: tensor<3x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>, %rv: tensor<8xf32>) -> tensor<3x8xf32> {
+  %eps = arith.constant 1.0e-03 : f64
+  %y = func.call @un_mlir.unified_norm_infer.0(%x, %g, %b, %rv, %eps) : (tensor<3x8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, f64) -> tensor<3x8xf32>
+  return %y : tensor<3x8xf32>
+}
+
+// -----
+
+// The same with eps as an attribute (hand-written IR).
+// CHECK-LABEL: func.func @preserved_attribute(
+// CHECK: un.infer %{{.*}} {eps = 2.000000e-03 : f32}
+func.func private @un_mlir.unified_norm_infer(tensor<3x8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<3x8xf32>
+func.func @preserved_attribute(%x: tensor<3x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>, %rv: tensor<8xf32>) -> tensor<3x8xf32> {
+  %y = func.call @un_mlir.unified_norm_infer(%x, %g, %b, %rv) {un.eps = 2.0e-03 : f64} : (tensor<3x8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<3x8xf32>
+  return %y : tensor<3x8xf32>
+}
+
+// -----
+
+func.func private @un_mlir.unified_norm_infer(tensor<3x8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, f64) -> tensor<3x8xf32>
+func.func @preserved_runtime_eps(%x: tensor<3x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>, %rv: tensor<8xf32>, %eps: f64) -> tensor<3x8xf32> {
+  // expected-error @+1 {{call to '@un_mlir.unified_norm_infer': eps must be a constant float}}
+  %y = func.call @un_mlir.unified_norm_infer(%x, %g, %b, %rv, %eps) : (tensor<3x8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, f64) -> tensor<3x8xf32>
+  return %y : tensor<3x8xf32>
+}
+
+// -----
+
+func.func private @un_mlir.unified_norm_infer(tensor<3x8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<3x8xf32>
+func.func @preserved_without_eps(%x: tensor<3x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>, %rv: tensor<8xf32>) -> tensor<3x8xf32> {
+  // expected-error @+1 {{call to '@un_mlir.unified_norm_infer' has neither an eps operand nor a 'un.eps' float attribute}}
+  %y = func.call @un_mlir.unified_norm_infer(%x, %g, %b, %rv) : (tensor<3x8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<3x8xf32>
+  return %y : tensor<3x8xf32>
+}
+
+// -----
+
+func.func private @un_mlir.unified_norm_infer(tensor<3x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<3x8xf32>
+func.func @preserved_wrong_arity(%x: tensor<3x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>) -> tensor<3x8xf32> {
+  // expected-error @+1 {{call to '@un_mlir.unified_norm_infer' must take (x, gamma, beta, running_var[, eps]) and return y}}
+  %y = func.call @un_mlir.unified_norm_infer(%x, %g, %b) {un.eps = 1.0e-05 : f64} : (tensor<3x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<3x8xf32>
+  return %y : tensor<3x8xf32>
+}
+
+// -----
+
+func.func private @un_mlir.unified_norm_infer(tensor<3x8xf16>, tensor<8xf16>, tensor<8xf16>, tensor<8xf16>) -> tensor<3x8xf16>
+func.func @preserved_wrong_types(%x: tensor<3x8xf16>, %g: tensor<8xf16>, %b: tensor<8xf16>, %rv: tensor<8xf16>) -> tensor<3x8xf16> {
+  // expected-error @+2 {{'un.infer' op operand #3 must be ranked tensor of 32-bit float values, but got 'tensor<8xf16>'}}
+  // expected-error @+1 {{call to '@un_mlir.unified_norm_infer' does not have the types of un.infer}}
+  %y = func.call @un_mlir.unified_norm_infer(%x, %g, %b, %rv) {un.eps = 1.0e-05 : f64} : (tensor<3x8xf16>, tensor<8xf16>, tensor<8xf16>, tensor<8xf16>) -> tensor<3x8xf16>
+  return %y : tensor<3x8xf16>
+}

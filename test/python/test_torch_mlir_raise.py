@@ -88,3 +88,26 @@ def test_batched_activations(tmp_path):
     assert "un.infer" in raised
     got = run_cpu(raised, x.numpy(), 3, tmp_path)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+class UNPreserved(UNInference):
+    """UnifiedNorm in eval through the custom op that torch-mlir keeps."""
+
+    def forward(self, x):
+        from un_mlir import torch_ops  # noqa: F401
+        return torch.ops.un_mlir.unified_norm_infer(
+            x, self.weight, self.bias, self.running_var, self.eps)
+
+
+def test_preserved_route(tmp_path):
+    torch.manual_seed(2)
+    model = nn.Sequential(UNPreserved(16), nn.Linear(16, 8), nn.GELU(),
+                          UNPreserved(8)).eval()
+    x = torch.randn(4, 16)
+    want = model(x).detach().numpy()
+    text = import_model(model, x, preserve_unified_norm=True)
+    assert text.count("call @un_mlir.unified_norm_infer") == 2
+    raised, _ = un_opt(text, "--un-raise-norms")
+    assert raised.count("un.infer") == 2 and "call @" not in raised
+    got = run_cpu(raised, x.numpy(), 2, tmp_path)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

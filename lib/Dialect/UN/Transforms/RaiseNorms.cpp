@@ -20,17 +20,25 @@
 // can fold them. Normalizations whose statistics are per token (LayerNorm)
 // cannot be folded: they are reported with a remark and left as they are.
 //
+// Frontends that keep UnifiedNorm intact instead (the "preserved" route of
+// python/un_mlir/torch_mlir_import.py) leave a call to an external function
+// `@un_mlir.unified_norm_infer*(x, gamma, beta, running_var, eps)`; such
+// calls become `un.infer`.
+//
 //===----------------------------------------------------------------------===//
 
 #include "un/Dialect/UN/IR/UNOps.h"
 #include "un/Dialect/UN/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/IR/Verifier.h"
 
 #include "llvm/Support/Debug.h"
 
@@ -368,9 +376,51 @@ matchUNInference(ArrayRef<AffineStep> chain, Type elementType) {
   return std::make_tuple(mul->vector, chain[2].vector, rv, stdMatch->second);
 }
 
+/// Name prefix of the external functions that stand for UnifiedNorm in
+/// eval mode in frontend output.
+static constexpr llvm::StringLiteral kUnifiedNormCallee =
+    "un_mlir.unified_norm_infer";
+
+/// Rewrites a call standing for UnifiedNorm in eval into `un.infer`. The
+/// call is `(x, gamma, beta, running_var, eps) -> y` with eps a constant
+/// float, or `(x, gamma, beta, running_var) -> y` with a `un.eps` float
+/// attribute.
+static LogicalResult raiseUnifiedNormCall(IRRewriter &rewriter,
+                                          func::CallOp call) {
+  if (call.getNumResults() != 1 ||
+      (call.getNumOperands() != 4 && call.getNumOperands() != 5))
+    return call.emitError("call to '@")
+           << call.getCallee()
+           << "' must take (x, gamma, beta, running_var[, eps]) and return y";
+  FloatAttr eps = call->getAttrOfType<FloatAttr>("un.eps");
+  if (call.getNumOperands() == 5 &&
+      !matchPattern(call.getOperand(4), m_Constant(&eps)))
+    return call.emitError("call to '@")
+           << call.getCallee() << "': eps must be a constant float";
+  if (!eps)
+    return call.emitError("call to '@")
+           << call.getCallee()
+           << "' has neither an eps operand nor a 'un.eps' float attribute";
+  rewriter.setInsertionPoint(call);
+  auto infer = InferOp::create(
+      rewriter, call.getLoc(), call.getResult(0).getType(),
+      call.getOperand(0), call.getOperand(1), call.getOperand(2),
+      call.getOperand(3), rewriter.getF32FloatAttr(eps.getValueAsDouble()));
+  if (failed(mlir::verify(infer))) {
+    rewriter.eraseOp(infer);
+    return call.emitError("call to '@")
+           << call.getCallee() << "' does not have the types of un.infer";
+  }
+  rewriter.replaceOp(call, infer.getResult());
+  return success();
+}
+
 namespace {
 struct UNRaiseNormsPass : un::impl::UNRaiseNormsBase<UNRaiseNormsPass> {
   void runOnOperation() override {
+    if (failed(raisePreservedCalls()))
+      return signalPassFailure();
+
     // Chain heads: steps whose activation is not itself the single-use
     // result of a step. Chains are disjoint; raising one may replace the
     // activation of a later head, so activations are found again when the
@@ -389,6 +439,33 @@ struct UNRaiseNormsPass : un::impl::UNRaiseNormsBase<UNRaiseNormsPass> {
     for (linalg::GenericOp head : heads)
       if (Value activation = findActivation(head))
         raiseChain(rewriter, head, activation);
+  }
+
+  /// Calls standing for UnifiedNorm become un.infer; their declarations go
+  /// when no call is left.
+  LogicalResult raisePreservedCalls() {
+    SmallVector<func::CallOp> calls;
+    getOperation()->walk([&](func::CallOp call) {
+      if (call.getCallee().starts_with(kUnifiedNormCallee))
+        calls.push_back(call);
+    });
+    IRRewriter rewriter(&getContext());
+    SmallVector<Operation *> declarations;
+    for (func::CallOp call : calls) {
+      Operation *callee = SymbolTable::lookupNearestSymbolFrom(
+          call, call.getCalleeAttr());
+      if (failed(raiseUnifiedNormCall(rewriter, call)))
+        return failure();
+      if (callee && !llvm::is_contained(declarations, callee))
+        declarations.push_back(callee);
+    }
+    for (Operation *declaration : declarations) {
+      auto func = dyn_cast<func::FuncOp>(declaration);
+      if (func && func.isDeclaration() &&
+          SymbolTable::symbolKnownUseEmpty(func, func->getParentOp()))
+        rewriter.eraseOp(func);
+    }
+    return success();
   }
 
   /// The input of `op` it applies an affine step to, if any.

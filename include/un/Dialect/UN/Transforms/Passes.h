@@ -7,6 +7,7 @@
 #ifndef UN_DIALECT_UN_TRANSFORMS_PASSES_H
 #define UN_DIALECT_UN_TRANSFORMS_PASSES_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"

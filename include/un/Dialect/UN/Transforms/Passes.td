@@ -83,7 +83,9 @@ def UNRaiseNorms : Pass<"un-raise-norms"> {
     that `un-fold-into-linear` can fold it. Chains without a scale (a bias
     add) are left alone. Normalizations with per-token statistics
     (LayerNorm) cannot fold: they are reported with a remark and left
-    unchanged.
+    unchanged. Calls to `@un_mlir.unified_norm_infer*(x, gamma, beta,
+    running_var) {un.eps = ...}`, which frontends that keep UnifiedNorm
+    intact emit, become `un.infer`.
 
     Before (torch-mlir's output for UnifiedNorm in eval):
 
@@ -102,6 +104,7 @@ def UNRaiseNorms : Pass<"un-raise-norms"> {
     ```
   }];
   let dependentDialects = ["::mlir::un::UNDialect",
+                           "::mlir::func::FuncDialect",
                            "::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect"];
