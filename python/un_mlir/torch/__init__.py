@@ -1,0 +1,3 @@
+"""PyTorch integration: the `UnifiedNorm` module, `convert_layernorm`, and
+`export` (PyTorch model -> MLIR with un ops)."""
+from .module import ConversionReport, UnifiedNorm, convert_layernorm  # noqa: F401
