@@ -74,9 +74,11 @@ CASES = {
     "masks": dict(shape=(3, 6, 8), window=3, window_bwd=2,
                   scales=[1, 2, 0.5, 1, 1.5, 1, 0.7, 1.2], masks=True,
                   hp=dict(warmup_iters=2, outlier_filtration=True, r_max=5.0, r_warmup=4)),
-    # window 1: every step is skipped (var = psi, r = 1, mu = gz)
+    # window 1: every step is skipped (var = psi, r = 1, mu = gz). Without
+    # filtration: with one row am - gm is 0 up to exp/log rounding, so the
+    # outlier test would compare rounding noise with s2 = 0.
     "window_one": dict(shape=(4, 8), window=1, window_bwd=1, scales=[1, 3, 0.2, 1, 5, 1],
-                       hp=dict(warmup_iters=0, outlier_filtration=True, r_warmup=0),
+                       hp=dict(warmup_iters=0, outlier_filtration=False, r_warmup=0),
                        masks=False),
     # r clamped to [1/r_max, r_max] after the r warm-up
     "r_clamp": dict(shape=(2, 4, 8), window=2, window_bwd=2,
@@ -93,7 +95,7 @@ CASES = {
 def test_sequence_matches_reference(case):
     c = CASES[case]
     shape, C = c["shape"], c["shape"][-1]
-    rng = np.random.default_rng(abs(hash(case)) % 2**32)
+    rng = np.random.default_rng(sorted(CASES).index(case))
     gamma = (1 + 0.1 * rng.standard_normal(C)).astype(np.float32)
     beta = (0.1 * rng.standard_normal(C)).astype(np.float32)
     xs, gys = sequence(rng, shape, c["scales"])
