@@ -12,6 +12,12 @@ APT_PACKAGES=(
   cmake ninja-build g++
 )
 
+# Headers for the native Python module (a pyenv or venv Python has its own).
+if ! python3 -c 'import os, sys, sysconfig
+sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' 2>/dev/null; then
+  APT_PACKAGES+=(python3-dev)
+fi
+
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

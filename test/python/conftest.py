@@ -8,3 +8,25 @@ sys.path.insert(0, str(ROOT / "python"))
 
 BUILD = pathlib.Path(os.environ.get("UN_BUILD_DIR", ROOT / "build"))
 UN_OPT = BUILD / "bin" / "un-opt"
+
+
+def python_module_disabled():
+    """True if the build was configured with -DUN_ENABLE_PYTHON=OFF."""
+    cache = BUILD / "CMakeCache.txt"
+    return cache.exists() and "UN_ENABLE_PYTHON:BOOL=OFF" in cache.read_text()
+
+
+def require_native():
+    """un_mlir.compiler with its native module. Skips the calling test
+    module when nothing is built (like the un-opt tests) or the Python
+    module was switched off; fails loudly if the build should have it."""
+    import pytest
+
+    if not UN_OPT.exists():
+        pytest.skip("un-mlir is not built", allow_module_level=True)
+    if python_module_disabled():
+        pytest.skip("built with -DUN_ENABLE_PYTHON=OFF", allow_module_level=True)
+    from un_mlir import compiler
+
+    compiler.native()  # ImportError with a hint if the build lacks it
+    return compiler

@@ -1,0 +1,389 @@
+"""`UnifiedNorm`: Unified Normalization as a PyTorch module, and
+`convert_layernorm`, which swaps it in for every `nn.LayerNorm` of a model.
+
+Training follows the spec step by step (../shared/spec/unified-normalization.md,
+and `un_mlir.reference`, the numpy transcription it is tested against): the
+forward computes its statistics in f32 (f64 for f64 inputs), and the backward
+is a custom autograd Function implementing the spec's backward (gradient
+smoothing), not autograd through the forward. Eval mode is the affine map
+`y = gamma * x / sqrt(running_var + eps) + beta`.
+
+All state (running_var, ema_gz, win_x2, win_gz, t, skips) lives in buffers,
+so `state_dict()` / `load_state_dict()` resume a run mid-sequence. The
+statistics buffers stay f32 when the module is converted to f16/bf16.
+"""
+import dataclasses
+from typing import List, Optional, Tuple
+
+import torch
+from torch import nn
+
+__all__ = ["UnifiedNorm", "convert_layernorm", "ConversionReport"]
+
+_STAT_BUFFERS = ("running_var", "ema_gz", "win_x2", "win_gz")
+
+
+def _compute_dtype(dtype):
+    """Statistics in f32, except f64 inputs (finite-difference tests)."""
+    return torch.float64 if dtype == torch.float64 else torch.float32
+
+
+def _geomean(w):
+    """Column-wise exp(mean(log(w))); log(0) = -inf gives 0."""
+    return torch.exp(torch.log(w).mean(0))
+
+
+def train_forward(x, gamma, beta, running_var, win_x2, t, skips, mask, *, eps, momentum,
+                  warmup_iters, outlier_filtration, r_max, r_warmup):
+    """One training forward step `t` (already incremented) of the spec on
+    torch tensors. Returns (y, z, var, r, skip, running_var_new, win_x2_new,
+    skips_new); skip and skips_new are 0-d tensors. Inputs are not modified."""
+    ct = _compute_dtype(x.dtype)
+    dev = x.device
+    C = x.shape[-1]
+    xs = x.to(ct)
+    x2d = xs.reshape(-1, C)
+    g = gamma.to(ct) if gamma is not None else torch.ones(C, dtype=ct, device=dev)
+    b = beta.to(ct) if beta is not None else torch.zeros(C, dtype=ct, device=dev)
+    rv = running_var.to(ct)
+    win = win_x2.to(ct).clone()
+    Mf = win.shape[0]
+    eps_t = torch.tensor(eps, dtype=ct, device=dev)
+    m = torch.tensor(momentum, dtype=ct, device=dev)
+    one = torch.ones((), dtype=ct, device=dev)
+    W = int(warmup_iters)
+
+    # 1. Quadratic mean over unpadded tokens (T' = 0 gives NaN, as specified).
+    sq = x2d * x2d
+    if mask is None:
+        psi = sq.sum(0) / x2d.shape[0]
+    else:
+        keep = ~mask.reshape(-1).to(torch.bool)
+        psi = torch.where(keep[:, None], sq, torch.zeros((), dtype=ct, device=dev)).sum(0)
+        psi = psi / keep.sum().to(ct)
+    # 2. Spread of the window BEFORE the update (NaN for a single entry).
+    s = torch.sqrt(win).reshape(-1)
+    if s.numel() > 1:
+        s2 = ((s - s.mean()) ** 2).sum() / (s.numel() - 1)
+    else:
+        s2 = torch.full((), float("nan"), dtype=ct, device=dev)
+    # 3. Window update.
+    slot = t % Mf
+    win[slot] = psi
+    # 4.
+    skip = torch.tensor(Mf <= 1, device=dev)
+    skips_new = torch.as_tensor(skips, dtype=torch.int64, device=dev).clone()
+    # 5. Outlier filtration (a NaN spread makes every comparison false).
+    if outlier_filtration and t >= W:
+        outlier = ((win.mean(0) - _geomean(win)) > s2 * Mf).any()
+        win[slot] = torch.where(outlier, rv, win[slot])
+        skip = skip | outlier
+        skips_new = skips_new + outlier.to(torch.int64)
+    # 6. Fluctuation smoothing.
+    if t <= Mf or t < W:
+        var = psi
+    else:
+        var = torch.where(skip, psi, _geomean(win))
+    # 7. Gradient compensation, with running_var before its update.
+    if t <= max(int(r_warmup), W):
+        r = torch.ones(C, dtype=ct, device=dev)
+    else:
+        r = torch.sqrt(var + eps_t) / torch.sqrt(rv + eps_t)
+        r = torch.clamp(r, 1 / torch.tensor(r_max, dtype=ct, device=dev),
+                        torch.tensor(r_max, dtype=ct, device=dev))
+        r = torch.where(skip, torch.ones_like(r), r)
+    # 8. Normalize every token, padded ones included.
+    z = xs / torch.sqrt(var + eps_t)
+    # 9. Running variance (momentum weighs the OLD value).
+    rv_new = m * rv + (one - m) * var
+    # 10.
+    y = g * z + b
+    return (y.to(x.dtype), z.to(x.dtype), var, r, skip, rv_new, win, skips_new)
+
+
+def train_backward(gy, z, var, r, skip, gamma, ema_gz, win_gz, t, *, eps, momentum,
+                   warmup_iters):
+    """The spec's backward of step `t` on torch tensors. Returns (gx, ggamma,
+    gbeta, ema_gz_new, win_gz_new); ggamma/gbeta in f32 (the caller casts)."""
+    ct = _compute_dtype(gy.dtype)
+    dev = gy.device
+    C = gy.shape[-1]
+    gys, zs = gy.to(ct), z.to(ct)
+    g_ = gamma.to(ct) if gamma is not None else torch.ones(C, dtype=ct, device=dev)
+    var, r = var.to(ct), r.to(ct)
+    ema = ema_gz.to(ct)
+    win = win_gz.to(ct).clone()
+    Mb = win.shape[0]
+    eps_t = torch.tensor(eps, dtype=ct, device=dev)
+    m = torch.tensor(momentum, dtype=ct, device=dev)
+    one = torch.ones((), dtype=ct, device=dev)
+    W = int(warmup_iters)
+
+    g = gys * g_ * r                                   # 1.
+    g2d, z2d = g.reshape(-1, C), zs.reshape(-1, C)
+    gz = (g2d * z2d).sum(0) / g2d.shape[0]             # 2. all tokens
+    slot = t % Mb
+    win[slot] = torch.where(skip, ema, gz)             # 3.
+    if t <= Mb or t < W:                               # 4.
+        mu = gz
+    else:
+        mu = torch.where(skip, gz, win.mean(0))
+    ema_new = m * ema + (one - m) * mu                 # 5.
+    h = g - torch.where(skip, mu, ema_new) * zs        # 6.
+    gx = h / torch.sqrt(var + eps_t)                   # 7.
+    gy2d = gys.reshape(-1, C)                          # 8.
+    ggamma = (gy2d * r * z2d).sum(0)
+    gbeta = gy2d.sum(0)
+    return gx.to(gy.dtype), ggamma, gbeta, ema_new, win
+
+
+class _UnifiedNormFunction(torch.autograd.Function):
+    """Training step: forward updates the forward state of `module`, backward
+    (the spec's, not autograd through the forward) updates its gradient
+    state."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, module, pad_mask):
+        t = int(module.t) + 1  # the counter is incremented first
+        y, z, var, r, skip, rv_new, win_new, skips_new = train_forward(
+            x, weight, bias, module.running_var, module.win_x2, t, module.skips, pad_mask,
+            **module._forward_hparams())
+        module.running_var.copy_(rv_new)
+        module.win_x2.copy_(win_new)
+        module.skips.copy_(skips_new)
+        module.t.fill_(t)
+        module._last_skip = skip
+        ctx.module = module
+        ctx.t = t
+        ctx.save_for_backward(z, var, r, skip, weight if weight is not None else None)
+        ctx.has_weight, ctx.has_bias = weight is not None, bias is not None
+        return y
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, gy):
+        z, var, r, skip, weight = ctx.saved_tensors
+        module = ctx.module
+        gx, ggamma, gbeta, ema_new, wgz_new = train_backward(
+            gy.contiguous(), z, var, r, skip, weight, module.ema_gz, module.win_gz, ctx.t,
+            **module._backward_hparams())
+        with torch.no_grad():
+            module.ema_gz.copy_(ema_new)
+            module.win_gz.copy_(wgz_new)
+        gw = ggamma.to(weight.dtype) if ctx.has_weight else None
+        gb = gbeta.to(weight.dtype if ctx.has_weight else gy.dtype) if ctx.has_bias else None
+        return gx, gw, gb, None, None
+
+
+class UnifiedNorm(nn.Module):
+    """Unified Normalization over the last dim: a drop-in for
+    `nn.LayerNorm(normalized_shape, eps)` (channels last, `[..., C]`).
+
+    Args beyond LayerNorm's (defaults are the spec's):
+        window: forward and backward window length (Mf = Mb), or
+        window_bwd: a different backward window length;
+        warmup_iters: steps before smoothing (W);
+        outlier_filtration: adaptive outlier filtration;
+        momentum: weight of the OLD value in every moving average;
+        r_max, r_warmup: gradient-compensation clamp and warm-up.
+
+    `forward(x, pad_mask=None)`: `pad_mask` has the shape of `x` without its
+    last dim, True = padding; padded tokens are left out of the forward
+    statistic only. In eval mode the module is the affine map
+    `gamma * x / sqrt(running_var + eps) + beta`.
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
+                 device=None, dtype=None, *, window=4, window_bwd=None, warmup_iters=4000,
+                 outlier_filtration=False, momentum=0.9, r_max=5.0, r_warmup=1000):
+        super().__init__()
+        if isinstance(normalized_shape, (tuple, list, torch.Size)):
+            if len(normalized_shape) != 1:
+                raise ValueError("UnifiedNorm normalizes over the last dim only: "
+                                 f"normalized_shape must have one entry, got {normalized_shape}")
+            normalized_shape = normalized_shape[0]
+        C = int(normalized_shape)
+        window_bwd = window if window_bwd is None else window_bwd
+        if window < 1 or window_bwd < 1:
+            raise ValueError("window lengths must be >= 1")
+        if not eps > 0:
+            raise ValueError("eps must be > 0")
+        if not 0 <= momentum < 1:
+            raise ValueError("momentum must be in [0, 1)")
+        if r_max < 1:
+            raise ValueError("r_max must be >= 1")
+        self.normalized_shape = (C,)
+        self.num_features = C
+        self.eps = float(eps)
+        self.momentum = float(momentum)
+        self.window = int(window)
+        self.window_bwd = int(window_bwd)
+        self.warmup_iters = int(warmup_iters)
+        self.outlier_filtration = bool(outlier_filtration)
+        self.r_max = float(r_max)
+        self.r_warmup = int(r_warmup)
+        self.elementwise_affine = elementwise_affine
+        factory = dict(device=device, dtype=dtype)
+        if elementwise_affine:
+            self.weight = nn.Parameter(torch.ones(C, **factory))
+            self.bias = nn.Parameter(torch.zeros(C, **factory)) if bias else None
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        f32 = dict(device=device, dtype=torch.float32)
+        self.register_buffer("running_var", torch.ones(C, **f32))
+        self.register_buffer("ema_gz", torch.zeros(C, **f32))
+        self.register_buffer("win_x2", torch.zeros(self.window, C, **f32))
+        self.register_buffer("win_gz", torch.zeros(self.window_bwd, C, **f32))
+        self.register_buffer("t", torch.zeros((), dtype=torch.int64, device=device))
+        self.register_buffer("skips", torch.zeros((), dtype=torch.int64, device=device))
+        self._last_skip = None
+
+    def _forward_hparams(self):
+        return dict(eps=self.eps, momentum=self.momentum, warmup_iters=self.warmup_iters,
+                    outlier_filtration=self.outlier_filtration, r_max=self.r_max,
+                    r_warmup=self.r_warmup)
+
+    def _backward_hparams(self):
+        return dict(eps=self.eps, momentum=self.momentum, warmup_iters=self.warmup_iters)
+
+    def hparams(self):
+        """Every hyper-parameter, with the names the un ops use."""
+        return dict(self._forward_hparams(), window_fwd=self.window, window_bwd=self.window_bwd)
+
+    def reset_running_stats(self):
+        with torch.no_grad():
+            self.running_var.fill_(1)
+            self.ema_gz.zero_()
+            self.win_x2.zero_()
+            self.win_gz.zero_()
+            self.t.zero_()
+            self.skips.zero_()
+
+    @property
+    def last_skip(self):
+        """Whether the last training step was skipped (window 1 or a filtered
+        outlier batch), or None before the first step."""
+        return None if self._last_skip is None else bool(self._last_skip)
+
+    def _apply(self, fn, *args, **kwargs):
+        # Keep the statistics in f32 when the module moves to f16/bf16.
+        saved = {n: getattr(self, n) for n in _STAT_BUFFERS}
+        super()._apply(fn, *args, **kwargs)
+        for name, old in saved.items():
+            new = getattr(self, name)
+            if new.dtype in (torch.float16, torch.bfloat16):
+                setattr(self, name, old.to(device=new.device))
+        return self
+
+    def forward(self, x, pad_mask=None):
+        C = self.num_features
+        if x.shape[-1] != C:
+            raise ValueError(f"UnifiedNorm({C}) got an input with last dim {x.shape[-1]}")
+        if pad_mask is not None:
+            if tuple(pad_mask.shape) != tuple(x.shape[:-1]):
+                raise ValueError(f"pad_mask must have shape {tuple(x.shape[:-1])} "
+                                 f"(x without its last dim), got {tuple(pad_mask.shape)}")
+            pad_mask = pad_mask.to(torch.bool)
+        if self.training:
+            return _UnifiedNormFunction.apply(x, self.weight, self.bias, self, pad_mask)
+        return self.infer(x)
+
+    def infer(self, x):
+        """The inference map, differentiable by autograd."""
+        ct = _compute_dtype(x.dtype)
+        denom = torch.sqrt(self.running_var.to(ct) + torch.tensor(self.eps, dtype=ct))
+        a = (self.weight.to(ct) if self.weight is not None else 1) / denom
+        y = a * x.to(ct)
+        if self.bias is not None:
+            y = y + self.bias.to(ct)
+        return y.to(x.dtype)
+
+    def extra_repr(self):
+        s = (f"{self.num_features}, eps={self.eps}, window={self.window}, "
+             f"warmup_iters={self.warmup_iters}, outlier_filtration={self.outlier_filtration}, "
+             f"momentum={self.momentum}, r_max={self.r_max}, r_warmup={self.r_warmup}")
+        if self.window_bwd != self.window:
+            s += f", window_bwd={self.window_bwd}"
+        if not self.elementwise_affine:
+            s += ", elementwise_affine=False"
+        return s
+
+
+@dataclasses.dataclass
+class ConversionReport:
+    """What `convert_layernorm` did: `swapped` lists (qualified name,
+    description), `skipped` lists (qualified name, reason); `model` is the
+    converted model (a new module only when the model itself was a
+    LayerNorm)."""
+
+    model: nn.Module
+    swapped: List[Tuple[str, str]] = dataclasses.field(default_factory=list)
+    skipped: List[Tuple[str, str]] = dataclasses.field(default_factory=list)
+
+    def __len__(self):
+        return len(self.swapped)
+
+    def __str__(self):
+        lines = [f"convert_layernorm: {len(self.swapped)} LayerNorm swapped for UnifiedNorm"
+                 + (f", {len(self.skipped)} skipped" if self.skipped else "")]
+        lines += [f"  {name or '<model>'}: {what}" for name, what in self.swapped]
+        lines += [f"  skipped {name or '<model>'}: {why}" for name, why in self.skipped]
+        return "\n".join(lines)
+
+
+def _to_unified(ln, un_args):
+    weight = ln.weight
+    un = UnifiedNorm(ln.normalized_shape, eps=ln.eps, elementwise_affine=ln.elementwise_affine,
+                     bias=ln.bias is not None,
+                     device=weight.device if weight is not None else None,
+                     dtype=weight.dtype if weight is not None else None, **un_args)
+    with torch.no_grad():
+        if ln.weight is not None:
+            un.weight.copy_(ln.weight)
+        if ln.bias is not None:
+            un.bias.copy_(ln.bias)
+    un.train(ln.training)
+    return un
+
+
+def _disable_fast_path(module):
+    """nn.TransformerEncoderLayer's eval fast path computes LayerNorm from
+    norm1/norm2's weights itself; it is not taken when a forward pre-hook
+    is attached."""
+    if isinstance(module, (nn.TransformerEncoderLayer, nn.TransformerDecoderLayer)):
+        if not getattr(module, "_un_fast_path_disabled", False):
+            module.register_forward_pre_hook(lambda mod, args: None)
+            module._un_fast_path_disabled = True
+
+
+def convert_layernorm(model, **un_args):
+    """Replaces every `nn.LayerNorm` over the last dim in `model` (in place)
+    by a `UnifiedNorm` with the same eps, weight and bias, and the
+    hyper-parameters `un_args` (window, warmup_iters, outlier_filtration,
+    momentum, r_max, r_warmup, window_bwd). Returns a ConversionReport;
+    LayerNorms over several dims are left alone and listed as skipped."""
+    if isinstance(model, nn.LayerNorm):
+        report = ConversionReport(model=model)
+        if len(model.normalized_shape) != 1:
+            report.skipped.append(("", f"normalizes over {tuple(model.normalized_shape)}, "
+                                       "UnifiedNorm only over the last dim"))
+            return report
+        report.model = _to_unified(model, un_args)
+        report.swapped.append(("", f"{model} -> {report.model}"))
+        return report
+    report = ConversionReport(model=model)
+    for parent_name, parent in list(model.named_modules()):
+        for child_name, child in list(parent.named_children()):
+            if not isinstance(child, nn.LayerNorm):
+                continue
+            name = f"{parent_name}.{child_name}" if parent_name else child_name
+            if len(child.normalized_shape) != 1:
+                report.skipped.append((name, f"normalizes over {tuple(child.normalized_shape)}, "
+                                             "UnifiedNorm only over the last dim"))
+                continue
+            un = _to_unified(child, un_args)
+            setattr(parent, child_name, un)
+            _disable_fast_path(parent)
+            report.swapped.append((name, f"{child} -> {un}"))
+    return report
