@@ -5,6 +5,12 @@ module is printed by torch-mlir and parsed by un-opt (MLIR 22). The pretty
 form is tried first; if un-opt cannot parse it (a newer op syntax), the
 generic op form, which is stable across MLIR versions, is used instead.
 
+torch-mlir's Python package carries its own LLVM; loaded into a process
+that already holds Debian's libLLVM (our native module `un_mlir._native`),
+the two register the same global options and the process aborts. So the
+model is exported with torch.export in the caller's process and imported by
+torch-mlir in a child process, which prints the MLIR text.
+
 Two routes for UnifiedNorm (see docs/torch-mlir.md):
   - decomposed (default): torch-mlir lowers the normalization to linalg
     like any other code; `un-opt --un-raise-norms` recognizes it;
@@ -13,8 +19,12 @@ Two routes for UnifiedNorm (see docs/torch-mlir.md):
     running_var, eps)` through torch-mlir's lowering, and
     `--un-raise-norms` turns the call into `un.infer`.
 """
+import os
+import pathlib
 import re
 import subprocess
+import sys
+import tempfile
 
 from .tools import un_tool
 
@@ -85,24 +95,49 @@ def _preserve_unified_norm(module):
     return module
 
 
+def _import_exported_program(path, preserve_unified_norm):
+    """In the child process: torch-mlir's import of a saved ExportedProgram."""
+    import torch
+    from torch_mlir import fx
+
+    from . import torch_ops  # noqa: F401  (registers the custom op)
+
+    program = torch.export.load(path)
+    if preserve_unified_norm:
+        module = _preserve_unified_norm(fx.export_and_import(program, output_type="raw"))
+    else:
+        module = fx.export_and_import(program, output_type="linalg-on-tensors")
+    return module
+
+
 def import_model(model, *example_inputs, c_interface=True, preserve_unified_norm=False):
     """linalg-on-tensors MLIR text of `model` (in eval mode), as MLIR 22
     parses it. With `c_interface`, the entry function `main` exports
     `_mlir_ciface_main` for `un_mlir.memref`. With `preserve_unified_norm`,
     calls to torch.ops.un_mlir.unified_norm_infer stay one call each."""
-    from torch_mlir import fx
+    import torch
 
-    if preserve_unified_norm:
-        from . import torch_ops  # noqa: F401  (registers the custom op)
-        module = _preserve_unified_norm(
-            fx.export_and_import(model, *example_inputs, output_type="raw"))
-    else:
-        module = fx.export_and_import(model, *example_inputs,
-                                      output_type="linalg-on-tensors")
-    text = str(module)
+    from . import torch_ops  # noqa: F401
+
+    program = torch.export.export(model.eval(), tuple(example_inputs))
+    package_root = str(pathlib.Path(__file__).resolve().parents[1])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (package_root, env.get("PYTHONPATH")) if p)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.pt2")
+        torch.export.save(program, path)
+        cmd = [sys.executable, "-m", "un_mlir.torch_mlir_import", path]
+        if preserve_unified_norm:
+            cmd.append("--preserve-unified-norm")
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"torch-mlir import failed:\n{proc.stderr[-4000:]}")
+    pretty, generic = proc.stdout.split("\n// ----- generic form\n")
+    text = pretty
     ok, _ = _parses(text)
     if not ok:
-        text = module.operation.get_asm(print_generic_op_form=True)
+        text = generic
         ok, errors = _parses(text)
         if not ok:
             raise RuntimeError("torch-mlir output does not parse in MLIR 22, "
@@ -127,3 +162,10 @@ def add_c_interface(text, name):
             break
         return "\n".join(lines)
     raise ValueError(f"no one-line signature of func.func @{name} in the module")
+
+
+if __name__ == "__main__":
+    _module = _import_exported_program(sys.argv[1], "--preserve-unified-norm" in sys.argv)
+    sys.stdout.write(str(_module))
+    sys.stdout.write("\n// ----- generic form\n")
+    sys.stdout.write(_module.operation.get_asm(print_generic_op_form=True))
