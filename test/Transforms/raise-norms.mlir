@@ -170,28 +170,48 @@ func.func @reciprocal(%x: tensor<4x16xf32>, %v: tensor<16xf32>) -> tensor<4x16xf
 #ch3 = affine_map<(d0, d1, d2) -> (0, 0, d2)>
 #id = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 
-// f16 activations, a scalar scale captured by the body and a [1, 1, C]
-// shift: raised to un.affine with f32 scale and shift.
-// CHECK-LABEL: func.func @f16_scalar_and_expanded(
+// f16 activations, a [1, 1, C] scale and a scalar shift captured by the
+// body: raised to un.affine with f32 scale and shift.
+// CHECK-LABEL: func.func @f16_expanded_and_scalar(
 // CHECK-SAME: %[[X:[^:]*]]: tensor<2x3x8xf16>, %[[S:[^:]*]]: tensor<1x1x8xf16>)
 // CHECK: %[[C:.*]] = tensor.collapse_shape %[[S]] {{\[}}[0, 1, 2]] : tensor<1x1x8xf16> into tensor<8xf16>
 // CHECK: arith.extf
 // CHECK: %[[Y:.*]] = un.affine %[[X]], %{{.*}}#0, %{{.*}}#1 : (tensor<2x3x8xf16>, tensor<8xf32>, tensor<8xf32>) -> tensor<2x3x8xf16>
 // CHECK: return %[[Y]]
-func.func @f16_scalar_and_expanded(%x: tensor<2x3x8xf16>, %shift: tensor<1x1x8xf16>) -> tensor<2x3x8xf16> {
+func.func @f16_expanded_and_scalar(%x: tensor<2x3x8xf16>, %scale: tensor<1x1x8xf16>) -> tensor<2x3x8xf16> {
   %two = arith.constant 2.0 : f16
   %e = tensor.empty() : tensor<2x3x8xf16>
-  %1 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x : tensor<2x3x8xf16>) outs(%e : tensor<2x3x8xf16>) {
-  ^bb0(%in: f16, %out: f16):
-    %r = arith.mulf %in, %two : f16
+  %1 = linalg.generic {indexing_maps = [#id, #ch3, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x, %scale : tensor<2x3x8xf16>, tensor<1x1x8xf16>) outs(%e : tensor<2x3x8xf16>) {
+  ^bb0(%in: f16, %in_1: f16, %out: f16):
+    %r = arith.mulf %in, %in_1 : f16
     linalg.yield %r : f16
   } -> tensor<2x3x8xf16>
-  %2 = linalg.generic {indexing_maps = [#id, #ch3, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%1, %shift : tensor<2x3x8xf16>, tensor<1x1x8xf16>) outs(%e : tensor<2x3x8xf16>) {
-  ^bb0(%in: f16, %in_1: f16, %out: f16):
-    %r = arith.subf %in, %in_1 : f16
+  %2 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%1 : tensor<2x3x8xf16>) outs(%e : tensor<2x3x8xf16>) {
+  ^bb0(%in: f16, %out: f16):
+    %r = arith.subf %in, %two : f16
     linalg.yield %r : f16
   } -> tensor<2x3x8xf16>
   return %2 : tensor<2x3x8xf16>
+}
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+
+// No raise: a scalar scaling (attention's 1/sqrt(d)) is not a
+// normalization.
+// CHECK-LABEL: func.func @scalar_scale(
+// CHECK-NOT: un.
+// CHECK: arith.mulf
+func.func @scalar_scale(%x: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  %k = arith.constant 0.125 : f32
+  %e = tensor.empty() : tensor<4x16xf32>
+  %1 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<4x16xf32>) outs(%e : tensor<4x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.mulf %in, %k : f32
+    linalg.yield %r : f32
+  } -> tensor<4x16xf32>
+  return %1 : tensor<4x16xf32>
 }
 
 // -----

@@ -102,9 +102,10 @@ static std::optional<AffineStep> matchStep(linalg::GenericOp op,
     return std::nullopt;
   Value result = op->getResult(0);
   auto type = dyn_cast<RankedTensorType>(activation.getType());
-  // A channel dim of static size 1 holds per-token statistics ([N, 1]),
-  // not channels.
-  if (!type || type.getRank() < 1 || type.getShape().back() == 1 ||
+  // Activations have token dims ([..., C], rank >= 2): rank-1 chains are
+  // computations on parameters. A channel dim of static size 1 holds
+  // per-token statistics ([N, 1]), not channels.
+  if (!type || type.getRank() < 2 || type.getShape().back() == 1 ||
       !isa<Float32Type, Float16Type, BFloat16Type>(type.getElementType()) ||
       result.getType() != activation.getType() ||
       !op.getIndexingMapsArray().back().isIdentity())
@@ -483,12 +484,16 @@ struct UNRaiseNormsPass : un::impl::UNRaiseNormsBase<UNRaiseNormsPass> {
                nextStep(chain.back().op->getResult(0)))
       chain.push_back(*next);
 
-    bool scales = llvm::any_of(chain, [](const AffineStep &s) {
-      return s.kind == AffineStep::Mul || s.kind == AffineStep::Div;
+    // A normalization scales each channel by its own factor: a chain
+    // without a per-channel scale is a bias add or a scalar scaling (such
+    // as attention's 1/sqrt(d)), not a normalization.
+    bool scalesChannels = llvm::any_of(chain, [](const AffineStep &s) {
+      return (s.kind == AffineStep::Mul || s.kind == AffineStep::Div) &&
+             !s.vectorIsScalar;
     });
-    if (!scales) {
-      LLVM_DEBUG(llvm::dbgs() << "un-raise-norms: shift-only chain at "
-                              << head.getLoc() << " left alone (a bias)\n");
+    if (!scalesChannels) {
+      LLVM_DEBUG(llvm::dbgs() << "un-raise-norms: chain at " << head.getLoc()
+                              << " has no per-channel scale; left alone\n");
       return;
     }
     if (isPerTokenNormalized(activation)) {

@@ -1,0 +1,88 @@
+"""Transformer blocks written with plain torch.nn, their LayerNorms swapped
+for UnifiedNorm (eval), through real torch-mlir: `un-raise-norms` finds
+every normalization, and the compiled CPU result equals PyTorch's. The same
+blocks with LayerNorm: every LayerNorm is reported, nothing is raised, and
+the numbers still match."""
+import subprocess
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("torch_mlir")
+
+from conftest import UN_OPT  # noqa: E402
+from un_mlir import aot, memref  # noqa: E402
+from un_mlir.torch import UnifiedNorm, convert_layernorm  # noqa: E402
+from un_mlir.torch.models import BertLayer, ViTBlock  # noqa: E402
+from un_mlir.torch_mlir_import import import_model  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not UN_OPT.exists(), reason="un-opt is not built")
+
+# The pipeline after raising; un-inference-pipeline (folding) where it is
+# registered, the CPU lowering alone otherwise.
+RAISE = ["--un-raise-norms"]
+
+
+def unified(model, seed):
+    """`model` with UnifiedNorm for every LayerNorm, trained-looking state."""
+    convert_layernorm(model)
+    g = torch.Generator().manual_seed(seed)
+    for m in model.modules():
+        if isinstance(m, UnifiedNorm):
+            with torch.no_grad():
+                m.running_var.copy_(0.5 + torch.rand(m.running_var.shape, generator=g))
+                m.weight.copy_(1 + 0.1 * torch.randn(m.weight.shape, generator=g))
+                m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=g))
+    return model.eval()
+
+
+def compile_and_run(text, inputs, out_rank, tmp_path):
+    lib = memref.load(aot.compile_shared_library(text, tmp_path / "model.so"))
+    fn = memref.FunctionWithResults(lib, "main", [("memref", out_rank, np.float32)])
+    (y,) = fn(*[np.ascontiguousarray(i.numpy()) for i in inputs])
+    return y
+
+
+def raise_norms(text):
+    proc = subprocess.run([str(UN_OPT), *RAISE], input=text, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout, proc.stderr
+
+
+def vit_case():
+    torch.manual_seed(0)
+    return ViTBlock(dim=64, heads=4, mlp_ratio=2), (torch.randn(2, 9, 64),)
+
+
+def bert_case():
+    torch.manual_seed(1)
+    mask = torch.zeros(2, 1, 1, 9)
+    mask[1, ..., 6:] = -10000.0
+    return BertLayer(hidden=64, heads=4, inner=128), (torch.randn(2, 9, 64), mask)
+
+
+@pytest.mark.parametrize("case", [vit_case, bert_case], ids=["vit", "bert"])
+def test_unified_norm_blocks(case, tmp_path):
+    model, inputs = case()
+    model = unified(model, seed=3)
+    want = model(*inputs).detach().numpy()
+    raised, remarks = raise_norms(import_model(model, *inputs))
+    norms = sum(isinstance(m, UnifiedNorm) for m in model.modules())
+    assert norms == 2
+    assert raised.count("un.affine") + raised.count("un.infer") == norms
+    assert "per-token normalization" not in remarks
+    got = compile_and_run(raised, inputs, 3, tmp_path)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("case", [vit_case, bert_case], ids=["vit", "bert"])
+def test_layer_norm_blocks_are_reported_not_raised(case, tmp_path):
+    model, inputs = case()
+    model = model.eval()
+    want = model(*inputs).detach().numpy()
+    raised, remarks = raise_norms(import_model(model, *inputs))
+    assert "un.affine" not in raised and "un.infer" not in raised
+    assert remarks.count("per-token normalization") == 2
+    got = compile_and_run(raised, inputs, 3, tmp_path)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
