@@ -191,3 +191,45 @@ def max_relative_error(got, want):
     got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
     nz = want != 0
     return float(np.max(np.abs(got[nz] - want[nz]) / np.abs(want[nz]))) if nz.any() else 0.0
+
+
+def function_body(text, name):
+    """The text of `func.func @name`, from its name to its closing brace."""
+    m = re.search(r"func\.func\s+(?:(?:public|private)\s+)?@" + re.escape(name) + r"\s*\(", text)
+    if not m:
+        raise KeyError(f"no func.func @{name}")
+    i = text.index("{", text.index(")", m.end()))
+    # Skip an `attributes {...}` dictionary before the body.
+    head = text[m.end():i]
+    if re.search(r"attributes\s*$", head):
+        depth, j = 1, i + 1
+        while depth:
+            depth += {"{": 1, "}": -1}.get(text[j], 0)
+            j += 1
+        i = text.index("{", j)
+    depth, j = 1, i + 1
+    while depth:
+        depth += {"{": 1, "}": -1}.get(text[j], 0)
+        j += 1
+    return text[m.start():j]
+
+
+_OP = re.compile(r"(?:^|[=\s])((?:un|linalg)\.[a-z_]+)\b", re.M)
+_NOT_OPS = {"linalg.yield", "linalg.index"}
+
+
+def count_ops(text, name):
+    """{op name: count} of the un and linalg ops in `func.func @name`
+    (printed custom form; linalg.yield and linalg.index excluded)."""
+    counts = {}
+    for op in _OP.findall(function_body(text, name)):
+        if op not in _NOT_OPS:
+            counts[op] = counts.get(op, 0) + 1
+    return counts
+
+
+def summarize_counts(counts):
+    """(un ops, linalg ops) totals of a `count_ops` result."""
+    un = sum(n for op, n in counts.items() if op.startswith("un."))
+    linalg = sum(n for op, n in counts.items() if op.startswith("linalg."))
+    return un, linalg
