@@ -151,7 +151,12 @@ def compile_module(text, names, library_path, pipeline="un-cpu-pipeline", cpu="n
     un-opt's `pipeline` (then `un-cpu-pipeline` must be its last stage) into
     `library_path`; returns {name: Function}."""
     signatures = {n: signature(text, n) for n in names}
-    wrapped = text + "\n" + "".join(dps_wrapper(n, s[1], s[2]) for n, s in signatures.items())
+    wrappers = "".join(dps_wrapper(n, s[1], s[2]) for n, s in signatures.items())
+    if re.search(r"^module\b", text, re.M):  # printed by un-opt: inside the module
+        end = text.rstrip().rindex("}")
+        wrapped = text[:end] + wrappers + text[end:]
+    else:
+        wrapped = text + "\n" + wrappers
     aot.compile_shared_library(wrapped, library_path, cpu=cpu, pipeline=pipeline)
     library = memref.load(library_path)
     return {n: Function(library, n, s[1], s[2]) for n, s in signatures.items()}
@@ -214,7 +219,7 @@ def function_body(text, name):
     return text[m.start():j]
 
 
-_OP = re.compile(r"(?:^|[=\s])((?:un|linalg)\.[a-z_]+)\b", re.M)
+_OP = re.compile(r"(?:^|[=\s])\"?((?:un|linalg)\.[a-z_]+)\b", re.M)
 _NOT_OPS = {"linalg.yield", "linalg.index"}
 
 
@@ -233,3 +238,26 @@ def summarize_counts(counts):
     un = sum(n for op, n in counts.items() if op.startswith("un."))
     linalg = sum(n for op, n in counts.items() if op.startswith("linalg."))
     return un, linalg
+
+
+def hoisted_calls(text, name):
+    """How `@name` calls its hoisted parts (un-fold-into-linear with
+    hoist-weight-prep): (indices of @name's arguments passed to
+    @name_prepare_weights, operands of @name_folded as ("arg", i) for
+    argument i of @name or ("prepared", j) for result j of the
+    preparation)."""
+    body = function_body(text, name)
+    prep = re.search(r"=\s*call @" + re.escape(name) + r"_prepare_weights\(([^)]*)\)", body)
+    folded = re.search(r"call @" + re.escape(name) + r"_folded\(([^)]*)\)", body)
+    if not prep or not folded:
+        raise KeyError(f"@{name} does not call hoisted weight preparation")
+    prep_args = [int(a) for a in re.findall(r"%arg(\d+)", prep.group(1))]
+    operands = []
+    for op in _split_top_level(folded.group(1)):
+        m = re.fullmatch(r"%arg(\d+)", op)
+        if m:
+            operands.append(("arg", int(m.group(1))))
+        else:
+            m = re.fullmatch(r"%[\w]+(?:#(\d+))?", op)
+            operands.append(("prepared", int(m.group(1) or 0)))
+    return prep_args, operands
