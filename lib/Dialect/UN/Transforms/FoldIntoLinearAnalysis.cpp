@@ -295,11 +295,8 @@ static bool matchBiasAbsorption(linalg::GenericOp generic, OpOperand &use,
     why = "the bias is not indexed like beta * W";
     return false;
   }
-  Type biasType = getElementTypeOrSelf(bias->get().getType());
-  if (!isFoldableFloatType(biasType)) {
-    why = "the bias element type is not f32, f16 or bf16";
-    return false;
-  }
+  // The bias has the element type of the contraction's output (checked by
+  // the caller): they are added.
   std::string paramWhy;
   if (!isParameter(bias->get(), activation, paramWhy)) {
     why = "the bias is not a parameter: " + paramWhy;
@@ -339,13 +336,10 @@ fold::analyzeConsumerFold(AffineOp affine, OpOperand &use,
   plan.activationIndex = use.getOperandNumber();
   plan.weightIndex = 1 - plan.activationIndex;
 
+  // Contractions index their operands by projected permutations: every
+  // result of their maps is a loop.
   AffineMap actMap = linalgOp.getMatchingIndexingMap(&use);
-  auto channelExpr = dyn_cast<AffineDimExpr>(actMap.getResult(channelDim));
-  if (!channelExpr) {
-    why = "the channel dim is not indexed by a loop of the contraction";
-    return failure();
-  }
-  unsigned k = channelExpr.getPosition();
+  unsigned k = cast<AffineDimExpr>(actMap.getResult(channelDim)).getPosition();
   if (linalgOp.getIteratorTypesArray()[k] != utils::IteratorType::reduction) {
     why = "the channel dim is not contracted (it is a parallel dim of " +
           opName(owner) + ")";
@@ -485,10 +479,6 @@ static bool matchBiasAdd(linalg::GenericOp generic, int64_t resultDim,
     std::string paramWhy;
     if (!isParameter(bias->get(), activation, paramWhy))
       continue;
-    if (!isFoldableFloatType(getElementTypeOrSelf(bias->get().getType()))) {
-      why = "the bias element type is not f32, f16 or bf16";
-      return false;
-    }
     outIndex = out->getOperandNumber();
     biasIndex = bias->getOperandNumber();
     outDim = *outMap.getResultPosition(loopExpr);
@@ -561,11 +551,7 @@ FailureOr<ProducerFold> fold::analyzeProducerFold(AffineOp affine,
   plan.outputDim = dim;
   AffineMap outMap =
       contraction.getMatchingIndexingMap(contraction.getDpsInitOperand(0));
-  auto channelExpr = dyn_cast<AffineDimExpr>(outMap.getResult(dim));
-  if (!channelExpr) {
-    why = "the channel dim is not indexed by a loop of the contraction";
-    return failure();
-  }
+  auto channelExpr = cast<AffineDimExpr>(outMap.getResult(dim));
   SmallVector<unsigned> carriers;
   SmallVector<unsigned> positions;
   for (unsigned i = 0; i < 2; ++i) {
