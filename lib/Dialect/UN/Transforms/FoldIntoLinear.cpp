@@ -104,10 +104,9 @@ static void applyProducerFold(RewriterBase &rewriter, AffineOp affine,
   Value newInit;
   if (!plan.biasAdd) {
     linalg::FillOp fill = plan.initFill;
-    Value shift = buildChannelAffineOfScalar(rewriter, loc,
-                                             fill.getInputs().front(),
-                                             affine.getScale(),
-                                             affine.getShift());
+    Value shift =
+        buildChannelAffineOfScalar(rewriter, loc, fill.getInputs().front(),
+                                   affine.getScale(), affine.getShift());
     newInit = buildBroadcastInit(rewriter, loc,
                                  contraction.getDpsInitOperand(0)->get(),
                                  Value(), shift, {plan.outputDim});
@@ -256,8 +255,7 @@ struct UNFoldIntoLinearPass
       module.walk([](AffineOp op) { op.emitRemark(explainNotFolded(op)); });
     if (hoistWeightPrep) {
       SymbolTable symbols(module);
-      for (func::FuncOp func :
-           llvm::to_vector(module.getOps<func::FuncOp>()))
+      for (func::FuncOp func : llvm::to_vector(module.getOps<func::FuncOp>()))
         hoistWeightPreparation(func, symbols);
     }
     module.walk([](Operation *op) { op->removeAttr(kWeightPrepAttrName); });

@@ -51,8 +51,7 @@ static bool isCopyGeneric(Operation *op) {
 
 bool fold::isViewOp(Operation *op) {
   return isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp,
-             tensor::ExtractSliceOp, tensor::CastOp, linalg::TransposeOp>(
-             op) ||
+             tensor::ExtractSliceOp, tensor::CastOp, linalg::TransposeOp>(op) ||
          isCopyGeneric(op);
 }
 
@@ -92,9 +91,8 @@ static std::optional<int64_t> soleNonUnitDim(RankedTensorType type,
 /// True if every dim of `group` but `dim` is a static 1.
 static bool othersAreUnit(RankedTensorType type, ArrayRef<int64_t> group,
                           int64_t dim) {
-  return llvm::all_of(group, [&](int64_t d) {
-    return d == dim || isUnitDim(type, d);
-  });
+  return llvm::all_of(
+      group, [&](int64_t d) { return d == dim || isUnitDim(type, d); });
 }
 
 std::optional<int64_t> fold::mapDimForward(Operation *op, int64_t dim) {
@@ -135,8 +133,8 @@ std::optional<int64_t> fold::mapDimForward(Operation *op, int64_t dim) {
     SmallVector<AffineMap> maps =
         cast<linalg::GenericOp>(op).getIndexingMapsArray();
     unsigned loop = maps[0].getDimPosition(dim);
-    std::optional<unsigned> pos = maps[1].getResultPosition(
-        getAffineDimExpr(loop, op->getContext()));
+    std::optional<unsigned> pos =
+        maps[1].getResultPosition(getAffineDimExpr(loop, op->getContext()));
     return pos ? std::optional<int64_t>(*pos) : std::nullopt;
   }
   return std::nullopt;
@@ -162,8 +160,8 @@ std::optional<int64_t> fold::mapDimBackward(Operation *op, int64_t dim) {
     SmallVector<AffineMap> maps =
         cast<linalg::GenericOp>(op).getIndexingMapsArray();
     unsigned loop = maps[1].getDimPosition(dim);
-    std::optional<unsigned> pos = maps[0].getResultPosition(
-        getAffineDimExpr(loop, op->getContext()));
+    std::optional<unsigned> pos =
+        maps[0].getResultPosition(getAffineDimExpr(loop, op->getContext()));
     return pos ? std::optional<int64_t>(*pos) : std::nullopt;
   }
   // tensor.extract_slice: a slice of the output is not foldable backwards.
@@ -306,10 +304,11 @@ static bool matchBiasAbsorption(linalg::GenericOp generic, OpOperand &use,
   return true;
 }
 
-FailureOr<ConsumerFold>
-fold::analyzeConsumerFold(AffineOp affine, OpOperand &use,
-                          ArrayRef<Operation *> views, int64_t channelDim,
-                          std::string &why) {
+FailureOr<ConsumerFold> fold::analyzeConsumerFold(AffineOp affine,
+                                                  OpOperand &use,
+                                                  ArrayRef<Operation *> views,
+                                                  int64_t channelDim,
+                                                  std::string &why) {
   Operation *owner = use.getOwner();
   if (isViewOp(owner)) {
     why = opName(owner) + " does not keep the channel dim whole";
@@ -359,7 +358,8 @@ fold::analyzeConsumerFold(AffineOp affine, OpOperand &use,
   for (unsigned r = 0; r < weightMap.getNumResults(); ++r) {
     if (r == *weightDim)
       continue;
-    std::optional<unsigned> q = outMap.getResultPosition(weightMap.getResult(r));
+    std::optional<unsigned> q =
+        outMap.getResultPosition(weightMap.getResult(r));
     if (!q) {
       why = "the weight has another contracted dim";
       return failure();
@@ -422,7 +422,8 @@ fold::analyzeConsumerFold(AffineOp affine, OpOperand &use,
     break;
   }
   // ...or else into its init.
-  if (auto fill = linalgOp.getDpsInitOperand(0)->get()
+  if (auto fill = linalgOp.getDpsInitOperand(0)
+                      ->get()
                       .getDefiningOp<linalg::FillOp>()) {
     plan.initFill = fill;
     return plan;
@@ -536,8 +537,8 @@ FailureOr<ProducerFold> fold::analyzeProducerFold(AffineOp affine,
     }
     unsigned outIndex = 0, biasIndex = 0;
     int64_t outDim = 0;
-    if (!matchBiasAdd(generic, dim, affine.getX(), outIndex, biasIndex,
-                      outDim, why))
+    if (!matchBiasAdd(generic, dim, affine.getX(), outIndex, biasIndex, outDim,
+                      why))
       return failure();
     plan.biasAdd = generic;
     plan.biasIndex = biasIndex;
@@ -590,9 +591,8 @@ FailureOr<ProducerFold> fold::analyzeProducerFold(AffineOp affine,
     why = "the scale or shift is not a parameter: " + paramWhy;
     return failure();
   }
-  auto fill = contraction.getDpsInitOperand(0)
-                  ->get()
-                  .getDefiningOp<linalg::FillOp>();
+  auto fill =
+      contraction.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>();
   if (!fill) {
     why = "the init of the contraction is not a linalg.fill";
     return failure();

@@ -118,8 +118,7 @@ struct ProducerFold {
 };
 
 /// Checks the producer fold of `affine`.
-FailureOr<ProducerFold> analyzeProducerFold(AffineOp affine,
-                                            std::string &why);
+FailureOr<ProducerFold> analyzeProducerFold(AffineOp affine, std::string &why);
 
 } // namespace fold
 } // namespace un

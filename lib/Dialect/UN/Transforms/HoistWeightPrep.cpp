@@ -68,8 +68,7 @@ bool fold::hoistWeightPreparation(func::FuncOp func, SymbolTable &symbols) {
       continue;
     if (!isMemoryEffectFree(op)) {
       LLVM_DEBUG(llvm::dbgs() << "hoist-weight-prep: weight preparation in @"
-                              << func.getName() << " needs '"
-                              << op->getName()
+                              << func.getName() << " needs '" << op->getName()
                               << "', which has side effects; it stays "
                                  "inline\n");
       return false;
@@ -108,8 +107,8 @@ bool fold::hoistWeightPreparation(func::FuncOp func, SymbolTable &symbols) {
     };
     for (Value operand : op->getOperands())
       note(operand);
-    visitUsedValuesDefinedAbove(op->getRegions(),
-                                [&](OpOperand *operand) { note(operand->get()); });
+    visitUsedValuesDefinedAbove(
+        op->getRegions(), [&](OpOperand *operand) { note(operand->get()); });
   }
   SmallVector<unsigned> prepArgs(argsRead.begin(), argsRead.end());
   llvm::sort(prepArgs);
@@ -167,8 +166,8 @@ bool fold::hoistWeightPreparation(func::FuncOp func, SymbolTable &symbols) {
     if (clone->use_empty())
       clone->erase();
   }
-  folded.setFunctionType(FunctionType::get(
-      ctx, foldedBody.getArgumentTypes(), func.getResultTypes()));
+  folded.setFunctionType(FunctionType::get(ctx, foldedBody.getArgumentTypes(),
+                                           func.getResultTypes()));
   llvm::BitVector unused(foldedBody.getNumArguments());
   SmallVector<unsigned> kept;
   for (unsigned i = 0; i < numOriginalArgs; ++i) {

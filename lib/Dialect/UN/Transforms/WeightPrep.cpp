@@ -112,11 +112,12 @@ static SmallVector<int64_t> allDimsBut(int64_t rank, int64_t dim) {
 }
 
 /// A marked weight-preparation generic with one result.
-static Value buildPrepGeneric(
-    OpBuilder &b, Location loc, ValueRange inputs, Value init,
-    ArrayRef<AffineMap> maps, ArrayRef<utils::IteratorType> iterators,
-    function_ref<Value(OpBuilder &, Location, ValueRange)> body,
-    bool mark = true) {
+static Value
+buildPrepGeneric(OpBuilder &b, Location loc, ValueRange inputs, Value init,
+                 ArrayRef<AffineMap> maps,
+                 ArrayRef<utils::IteratorType> iterators,
+                 function_ref<Value(OpBuilder &, Location, ValueRange)> body,
+                 bool mark = true) {
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
       iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
@@ -161,15 +162,15 @@ Value fold::buildInferScale(OpBuilder &b, Location loc, Value gamma,
       [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
         Value epsValue =
             arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(eps));
-        Value sum = arith::AddFOp::create(nb, l, toF32(nb, l, args[1]),
-                                          epsValue);
+        Value sum =
+            arith::AddFOp::create(nb, l, toF32(nb, l, args[1]), epsValue);
         Value std = math::SqrtOp::create(nb, l, sum);
         return arith::DivFOp::create(nb, l, toF32(nb, l, args[0]), std);
       });
 }
 
-Value fold::buildScaleAlongDim(OpBuilder &b, Location loc, Value w,
-                               int64_t dim, Value scale) {
+Value fold::buildScaleAlongDim(OpBuilder &b, Location loc, Value w, int64_t dim,
+                               Value scale) {
   auto type = cast<RankedTensorType>(w.getType());
   int64_t rank = type.getRank();
   std::optional<SmallVector<double>> wv = getConstantValues(w);
@@ -292,8 +293,7 @@ Value fold::buildChannelAffine(OpBuilder &b, Location loc, Value c, Value a,
       [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
         Value scaled = arith::MulFOp::create(nb, l, toF32(nb, l, args[1]),
                                              toF32(nb, l, args[0]));
-        Value sum =
-            arith::AddFOp::create(nb, l, scaled, toF32(nb, l, args[2]));
+        Value sum = arith::AddFOp::create(nb, l, scaled, toF32(nb, l, args[2]));
         return fromF32(nb, l, sum, elementType);
       });
 }

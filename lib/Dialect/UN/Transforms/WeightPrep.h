@@ -49,8 +49,8 @@ Value createConstant(OpBuilder &b, Location loc, RankedTensorType type,
                      ArrayRef<double> values);
 
 /// a = gamma / sqrt(running_var + eps) as an f32 [C] tensor.
-Value buildInferScale(OpBuilder &b, Location loc, Value gamma,
-                      Value runningVar, float eps);
+Value buildInferScale(OpBuilder &b, Location loc, Value gamma, Value runningVar,
+                      float eps);
 
 /// w'[i0, .., iR-1] = w[i0, .., iR-1] * scale[i_dim], of w's type.
 Value buildScaleAlongDim(OpBuilder &b, Location loc, Value w, int64_t dim,
