@@ -143,6 +143,25 @@ def bench_block(key, rounds, reps, workdir):
         for n, fn in order:
             times[n].append(time_call(fn, reps))
     med = {n: statistics.median(ts) for n, ts in times.items()}
+
+    # The normalization alone, unfolded, on the activations of one norm
+    # layer ([B*T, C]): what folding removes, and what LN costs per layer.
+    N = d.batch * d.tokens
+    x2 = by_name["x"].reshape(N, d.channels)
+    alone = {}
+    for norm in ("un", "ln"):
+        text = blocks.norm_mlir(norm, (N, d.channels), d.eps, name=f"{norm}_only")
+        alone[norm] = harness.compile_module(text, [f"{norm}_only"], workdir / f"{norm}_only.so",
+                                             PIPELINE)[f"{norm}_only"]
+    norm_args = {"un": [x2, by_name["g1"], by_name["beta1"], by_name["rv1"]],
+                 "ln": [x2, by_name["g1"], by_name["beta1"]]}
+    norm_out = [np.empty((N, d.channels), np.float32)]
+    norm_times = {"un": [], "ln": []}
+    for r in range(rounds):
+        for norm in ("un", "ln"):
+            norm_times[norm].append(time_call(lambda: alone[norm](*norm_args[norm], out=norm_out),
+                                              50))
+    norm_ms = {n: statistics.median(ts) * 1e3 for n, ts in norm_times.items()}
     # Ratios per round (same round, so the same machine load), then median.
     ratio = {n: statistics.median(t / base for t, base in zip(times[n], times["no-norm"]))
              for n in contenders}
@@ -154,7 +173,10 @@ def bench_block(key, rounds, reps, workdir):
             "best_ms": {n: v * 1e3 for n, v in best.items()},
             "over_no_norm": ratio, "ln_over_un": ln_over_un,
             "best_over_no_norm": {n: best[n] / best["no-norm"] for n in contenders},
-            "best_ln_over_un": best["LN"] / best["UN-folded"]}
+            "best_ln_over_un": best["LN"] / best["UN-folded"],
+            "norm_alone_ms": norm_ms,
+            # Two norm layers per block, on top of the block without norm.
+            "expected_ln_over_un": (med["no-norm"] * 1e3 + 2 * norm_ms["ln"]) / (med["no-norm"] * 1e3)}
 
 
 def main():
@@ -178,6 +200,11 @@ def main():
                       f"{r['best_ms'][n]:7.2f} ms   {r['best_over_no_norm'][n]:.4f}x  (x no-norm)")
             print(f"  LN / UN-folded           {r['ln_over_un']:.4f}x               "
                   f"{r['best_ln_over_un']:.4f}x")
+            na = r["norm_alone_ms"]
+            print(f"  one norm layer alone on [{d.batch * d.tokens}, {d.channels}] (unfolded): "
+                  f"UN {na['un']:.3f} ms, LN {na['ln']:.3f} ms")
+            print(f"  LN / UN-folded expected from it (2 layers per block): "
+                  f"{r['expected_ln_over_un']:.4f}x")
 
 
 if __name__ == "__main__":

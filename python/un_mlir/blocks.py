@@ -341,6 +341,19 @@ def block_mlir(kind, norm, d, name=None, c_interface=False):
             + f"\n  return {out} : {rtype}\n}}\n")
 
 
+def norm_mlir(norm, shape, eps=1e-5, name=None):
+    """MLIR text of one function applying normalization `norm` ("un" or
+    "ln") alone to `x` of `shape` (over its last dim)."""
+    name = name or f"{norm}_only"
+    C = shape[-1]
+    params = [("x", tuple(shape))] + _norm_params(norm, 1, C)
+    em = _Emitter(eps)
+    y = em.norm(norm, "%x", tuple(shape), [f"%{n}" for n, _ in params[1:]])
+    args = ", ".join(f"%{n}: {_t(s)}" for n, s in params)
+    return (f"func.func @{name}({args}) -> {_t(shape)} {{\n" + "\n".join(em.lines)
+            + f"\n  return {y} : {_t(shape)}\n}}\n")
+
+
 def example_inputs(kind, norm, d, rng):
     """Arguments at the scale of a trained model: x ~ N(0, 1), weights
     ~ N(0, 1 / fan_in), biases and beta ~ N(0, 0.02^2), gamma ~ 1 + N(0,
