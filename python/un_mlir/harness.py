@@ -152,11 +152,14 @@ def compile_module(text, names, library_path, pipeline="un-cpu-pipeline", cpu="n
     `library_path`; returns {name: Function}."""
     signatures = {n: signature(text, n) for n in names}
     wrappers = "".join(dps_wrapper(n, s[1], s[2]) for n, s in signatures.items())
-    if re.search(r"^module\b", text, re.M):  # printed by un-opt: inside the module
-        end = text.rstrip().rindex("}")
-        wrapped = text[:end] + wrappers + text[end:]
+    # A trailing `{-# dialect_resources ... #-}` section stays last.
+    body, marker, resources = text.partition("\n{-#")
+    if re.search(r"^module\b", body, re.M):  # printed form: inside the module
+        end = body.rstrip().rindex("}")
+        body = body[:end] + wrappers + body[end:]
     else:
-        wrapped = text + "\n" + wrappers
+        body = body + "\n" + wrappers
+    wrapped = body + marker + resources
     aot.compile_shared_library(wrapped, library_path, cpu=cpu, pipeline=pipeline)
     library = memref.load(library_path)
     return {n: Function(library, n, s[1], s[2]) for n, s in signatures.items()}

@@ -556,3 +556,38 @@ func.func @before_dynamic_f16(%x: tensor<?x4xf16>, %w: tensor<4x3xf16>, %a: tens
   %m = linalg.matmul ins(%y, %w : tensor<?x4xf16>, tensor<4x3xf16>) outs(%f : tensor<?x3xf16>) -> tensor<?x3xf16>
   return %m : tensor<?x3xf16>
 }
+
+// -----
+
+// torch-mlir's form of constant weights: a dense_resource blob holding W^T,
+// transposed by linalg.transpose. The fold reads through both: the folded
+// weight is a dense constant and no transpose is left.
+// a = [1, 2] (as in @before_constants); W = [[1, 2, 3], [4, 5, 6]].
+// CHECK-LABEL: func.func @before_resource_transposed(
+// CHECK-SAME: %[[X:[^:]*]]: tensor<5x2xf32>)
+// CHECK: %[[W:.*]] = arith.constant dense<{{\[\[}}1.000000e+00, 2.000000e+00, 3.000000e+00], [8.000000e+00, 1.000000e+01, 1.200000e+01]]> : tensor<2x3xf32>
+// CHECK-NOT: linalg.transpose
+// CHECK: linalg.matmul ins(%[[X]], %[[W]] : tensor<5x2xf32>, tensor<2x3xf32>)
+// CHECK-NOT: un.
+func.func @before_resource_transposed(%x: tensor<5x2xf32>) -> tensor<5x3xf32> {
+  %g = arith.constant dense<[2.0, 6.0]> : tensor<2xf32>
+  %rv = arith.constant dense<[3.0, 8.0]> : tensor<2xf32>
+  %beta = arith.constant dense<0.0> : tensor<2xf32>
+  %wt = arith.constant dense_resource<fold_test_wt> : tensor<3x2xf32>
+  %et = tensor.empty() : tensor<2x3xf32>
+  %w = linalg.transpose ins(%wt : tensor<3x2xf32>) outs(%et : tensor<2x3xf32>) permutation = [1, 0]
+  %y = un.infer %x, %g, %beta, %rv {eps = 1.0 : f32} : (tensor<5x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<5x2xf32>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<5x3xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<5x3xf32>) -> tensor<5x3xf32>
+  %m = linalg.matmul ins(%y, %w : tensor<5x2xf32>, tensor<2x3xf32>) outs(%f : tensor<5x3xf32>) -> tensor<5x3xf32>
+  return %m : tensor<5x3xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      fold_test_wt: "0x040000000000803F00008040000000400000A040000040400000C040"
+    }
+  }
+#-}

@@ -46,9 +46,13 @@ def _runnable(text, name):
 
 def _cases():
     """(id, prefixed name, chunk text) of every runnable function."""
-    cases, module = [], []
+    cases, module, resources = [], [], []
     for path in FILES:
         for k, chunk in enumerate(path.read_text().split("// -----")):
+            # A `{-# dialect_resources #-}` section must end the module.
+            chunk, marker, resource = chunk.partition("{-#")
+            if marker:
+                resources.append(marker + resource)
             prefix = f"{path.stem.replace('-', '_')}_{k}_"
             # Unique symbols and attribute aliases across chunks.
             chunk = re.sub(r"@([A-Za-z_][\w$.]*)", rf"@{prefix}\1", chunk)
@@ -61,7 +65,9 @@ def _cases():
                 module.append(chunk)
             for n in runnable:
                 cases.append((f"{path.stem}:{n[len(prefix):]}", n))
-    return cases, "\n".join(module)
+    if len(resources) > 1:
+        raise NotImplementedError("one dialect_resources section at most")
+    return cases, "\n".join(module + resources)
 
 
 CASES, MODULE = _cases()

@@ -9,9 +9,12 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 
 #include <cmath>
+#include <cstring>
 
 using namespace mlir;
 using namespace mlir::un;
@@ -29,18 +32,91 @@ bool fold::isFoldableFloatType(Type type) {
   return type.isF32() || type.isF16() || type.isBF16();
 }
 
-std::optional<SmallVector<double>> fold::getConstantValues(Value value) {
-  DenseFPElementsAttr attr;
-  if (!matchPattern(value, m_Constant(&attr)))
+/// The elements of `attr` as doubles: dense elements, or a dense_resource
+/// blob of f32, f16 or bf16 (how torch-mlir stores weights).
+static std::optional<SmallVector<double>> readElements(ElementsAttr attr) {
+  auto type = cast<ShapedType>(attr.getType());
+  Type elementType = type.getElementType();
+  if (!isa<FloatType>(elementType))
     return std::nullopt;
   SmallVector<double> values;
-  values.reserve(attr.getNumElements());
-  for (APFloat v : attr.getValues<APFloat>()) {
+  values.reserve(type.getNumElements());
+  if (auto dense = dyn_cast<DenseFPElementsAttr>(attr)) {
+    for (APFloat v : dense.getValues<APFloat>()) {
+      bool losesInfo = false;
+      v.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
+                &losesInfo);
+      values.push_back(v.convertToDouble());
+    }
+    return values;
+  }
+  auto resource = dyn_cast<DenseResourceElementsAttr>(attr);
+  if (!resource || !isFoldableFloatType(elementType))
+    return std::nullopt;
+  const AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+  if (!blob)
+    return std::nullopt;
+  ArrayRef<char> data = blob->getData();
+  unsigned bytes = elementType.getIntOrFloatBitWidth() / 8;
+  if (data.size() != static_cast<size_t>(type.getNumElements()) * bytes)
+    return std::nullopt;
+  const llvm::fltSemantics &sem =
+      cast<FloatType>(elementType).getFloatSemantics();
+  for (int64_t i = 0, e = type.getNumElements(); i < e; ++i) {
+    uint64_t bits = 0;
+    std::memcpy(&bits, data.data() + i * bytes, bytes);
+    APFloat v(sem, APInt(bytes * 8, bits));
     bool losesInfo = false;
     v.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &losesInfo);
     values.push_back(v.convertToDouble());
   }
   return values;
+}
+
+std::optional<SmallVector<double>> fold::getConstantValues(Value value) {
+  // Reshapes and casts keep the row-major order of the elements.
+  if (auto cast = value.getDefiningOp<tensor::CastOp>())
+    return getConstantValues(cast.getSource());
+  if (auto collapse = value.getDefiningOp<tensor::CollapseShapeOp>())
+    return getConstantValues(collapse.getSrc());
+  if (auto expand = value.getDefiningOp<tensor::ExpandShapeOp>())
+    return getConstantValues(expand.getSrc());
+  // A transposed constant (torch-mlir transposes Linear weights).
+  if (auto transpose = value.getDefiningOp<linalg::TransposeOp>()) {
+    auto sourceType = cast<RankedTensorType>(transpose.getInput().getType());
+    if (!sourceType.hasStaticShape())
+      return std::nullopt;
+    std::optional<SmallVector<double>> source =
+        getConstantValues(transpose.getInput());
+    if (!source)
+      return std::nullopt;
+    ArrayRef<int64_t> perm = transpose.getPermutation();
+    ArrayRef<int64_t> shape = sourceType.getShape();
+    SmallVector<int64_t> resultShape, sourceStrides(shape.size(), 1);
+    for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
+      sourceStrides[d] = sourceStrides[d + 1] * shape[d + 1];
+    for (int64_t p : perm)
+      resultShape.push_back(shape[p]);
+    SmallVector<double> result(source->size());
+    SmallVector<int64_t> index(shape.size(), 0);
+    for (size_t i = 0; i < result.size(); ++i) {
+      // `index` is the multi-index of result element i.
+      int64_t offset = 0;
+      for (size_t j = 0; j < perm.size(); ++j)
+        offset += index[j] * sourceStrides[perm[j]];
+      result[i] = (*source)[offset];
+      for (int64_t j = static_cast<int64_t>(index.size()) - 1; j >= 0; --j) {
+        if (++index[j] < resultShape[j])
+          break;
+        index[j] = 0;
+      }
+    }
+    return result;
+  }
+  ElementsAttr attr;
+  if (!matchPattern(value, m_Constant(&attr)))
+    return std::nullopt;
+  return readElements(attr);
 }
 
 Value fold::createConstant(OpBuilder &b, Location loc, RankedTensorType type,

@@ -40,8 +40,9 @@ bool isWeightPrep(Operation *op);
 /// True for the element types folded weights may have (f32, f16, bf16).
 bool isFoldableFloatType(Type type);
 
-/// The elements of a constant float tensor, row-major, as doubles; nullopt
-/// when `value` is not produced by a dense float constant.
+/// The elements of a constant float tensor, row-major, as doubles: a dense
+/// or dense_resource `arith.constant`, possibly through tensor.cast,
+/// collapse_shape, expand_shape and linalg.transpose; nullopt otherwise.
 std::optional<SmallVector<double>> getConstantValues(Value value);
 
 /// `arith.constant` of `type` holding `values` rounded to its element type.
