@@ -73,4 +73,5 @@ void un::registerUNPipelines() {
       "Lower tensor-level IR with un ops to the LLVM dialect for the host "
       "CPU (runnable by mlir-runner)",
       buildUNCPUPipeline);
+  registerUNInferencePipeline();
 }

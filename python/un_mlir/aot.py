@@ -24,9 +24,25 @@ def _run(cmd, stdin=None):
     return proc.stdout
 
 
+def pipeline_args(pipeline):
+    """un-opt arguments for `pipeline`: one registered pipeline or pass name
+    (run as `--name`), or a sequence of pass/pipeline names with options
+    (`["un-fold-into-linear{hoist-weight-prep=true}", "un-cpu-pipeline"]`),
+    run in order as one `--pass-pipeline`."""
+    if isinstance(pipeline, str):
+        return [f"--{pipeline}"]
+    return [f"--pass-pipeline=builtin.module({','.join(pipeline)})"]
+
+
+def run_un_opt(mlir_text, pipeline):
+    """MLIR text -> MLIR text after `pipeline` (see `pipeline_args`)."""
+    return _run([un_tool("un-opt"), *pipeline_args(pipeline)], mlir_text.encode()).decode()
+
+
 def lower_to_llvm_ir(mlir_text, pipeline="un-cpu-pipeline"):
-    """MLIR text -> LLVM IR text, through un-opt's `pipeline`."""
-    llvm_dialect = _run([un_tool("un-opt"), f"--{pipeline}"], mlir_text.encode())
+    """MLIR text -> LLVM IR text, through un-opt's `pipeline` (a name or a
+    sequence of names, see `pipeline_args`)."""
+    llvm_dialect = _run([un_tool("un-opt"), *pipeline_args(pipeline)], mlir_text.encode())
     return _run([llvm_tool("mlir-translate"), "--mlir-to-llvmir"], llvm_dialect)
 
 

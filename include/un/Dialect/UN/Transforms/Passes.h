@@ -19,6 +19,11 @@ namespace un {
 /// Adds the patterns that rewrite composite un ops into primitives.
 void populateUNDecomposePatterns(RewritePatternSet &patterns);
 
+/// Adds the patterns of `un-fold-into-linear`: `un.infer` to `un.affine`,
+/// and `un.affine` folded into the weights and biases of the linear layers
+/// that compute its input or read its result.
+void populateUNFoldIntoLinearPatterns(RewritePatternSet &patterns);
+
 /// Adds elementwise fusion of linalg.generic ops over identical iteration
 /// spaces (see `un-fuse-elementwise`).
 void populateUNFuseElementwisePatterns(RewritePatternSet &patterns);

@@ -108,6 +108,83 @@ def UNRaiseNorms : Pass<"un-raise-norms"> {
                            "::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect"];
+
+def UNFoldIntoLinear : Pass<"un-fold-into-linear", "::mlir::ModuleOp"> {
+  let summary = "Fold inference UN into the weights and biases of the "
+                "linear layers around it";
+  let description = [{
+    Inference UN is the per-channel affine map `y = a * x + beta` with
+    `a = gamma / sqrt(running_var + eps)` (spec, "Inference"). This pass
+
+    1. rewrites every `un.infer` into `un.affine` (the scale is a constant
+       computed at compile time when `gamma` and `running_var` are
+       constants, else a `[C]` `linalg.generic`);
+    2. folds each `un.affine` into the linear layer that computes its input
+       (`a (u V + c) + beta = u (V diag(a)) + (a c + beta)`; the affine map
+       disappears), or else into every linear layer its result feeds
+       (`y W + b = x (diag(a) W) + (beta W + b)`; one UN feeding the Q, K
+       and V projections folds into all three, and the affine map stays
+       only for users that are not linear layers, such as a residual add).
+
+    Linear layers are contractions on tensors: `linalg.matmul` with any
+    indexing maps (transposed operands included), `linalg.batch_matmul`,
+    contraction `linalg.generic`s. Biases are broadcast adds in a
+    `linalg.generic` (torch-mlir's form); without a bias, `beta W` (or
+    `a * v + beta`) replaces the `linalg.fill` that initializes the
+    contraction. The channel may reach the layer through
+    `tensor.collapse_shape` / `expand_shape` / `extract_slice` /
+    `tensor.cast`, `linalg.transpose` and copy generics, as long as it stays
+    one whole dim. The weight must be a parameter: a function argument or a
+    constant, possibly reshaped or transposed, never an activation (the
+    output of a contraction or anything that depends on the normalized
+    value), so the rewrite only does O(C*D) weight work.
+
+    Constant weights and statistics give new constants computed at compile
+    time: no run-time work is left. Weights that are function arguments
+    keep the function's signature; the weight work is `linalg.generic`s on
+    the weights only, and `hoist-weight-prep` moves it into
+    `@<name>_prepare_weights`, with the hot path in `@<name>_folded` and
+    `@<name>` calling both (see docs/folding.md).
+
+    Where folding is not legal the IR is left correct, with the affine map
+    in place (lowered later to one elementwise loop that
+    `un-fuse-elementwise` fuses into its neighbours); the reason is in the
+    debug output and, with `report-unfolded`, in a remark.
+
+    Before:
+
+    ```mlir
+    %y = un.infer %x, %gamma, %beta, %rv : (tensor<197x384xf32>,
+           tensor<384xf32>, tensor<384xf32>, tensor<384xf32>) -> tensor<197x384xf32>
+    %m = linalg.matmul ins(%y, %w : tensor<197x384xf32>, tensor<384x1536xf32>)
+                       outs(%zero : tensor<197x1536xf32>) -> tensor<197x1536xf32>
+    %o = linalg.generic {indexing_maps = [#id, #bias, #id], ...}
+           ins(%m, %b : tensor<197x1536xf32>, tensor<1536xf32>) ... // m + b
+    ```
+
+    After (constant `%gamma`, `%rv`, `%beta`, `%w`, `%b`):
+
+    ```mlir
+    %w2 = arith.constant dense<...> : tensor<384x1536xf32>  // diag(a) W
+    %b2 = arith.constant dense<...> : tensor<1536xf32>      // beta W + b
+    %m = linalg.matmul ins(%x, %w2 : ...) outs(%zero : ...)
+    %o = linalg.generic {...} ins(%m, %b2 : ...) ...
+    ```
+  }];
+  let options = [
+    Option<"hoistWeightPrep", "hoist-weight-prep", "bool", "false",
+           "Move the weight preparation of each function @f into "
+           "@f_prepare_weights; the rest becomes @f_folded, called by @f">,
+    Option<"reportUnfolded", "report-unfolded", "bool", "false",
+           "Emit a remark on every un.affine left, saying why it was not "
+           "folded">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::un::UNDialect"];
 }
 
 #endif // UN_DIALECT_UN_TRANSFORMS_PASSES_TD

@@ -1,0 +1,380 @@
+"""Transformer blocks in MLIR (linalg, tensor, arith, math and un ops).
+
+Each block is written the way torch-mlir lowers a PyTorch module: a Linear
+is `linalg.fill` + `linalg.matmul` + a broadcast bias add in a
+`linalg.generic` (with the GELU or the residual add in the same generic),
+attention is reshapes, transposes, two `linalg.batch_matmul`s and a softmax
+of four generics. The normalization is a parameter:
+
+  "un"    `un.infer` (gamma, beta, running_var are arguments)
+  "ln"    LayerNorm written in linalg (mean, variance, normalize generics)
+  "none"  no normalization at all
+
+Blocks (all f32, activations `tensor<B x T x C>`):
+
+  vit   pre-norm encoder block (ViT / T2T-ViT / DeiT): norm before the
+        Q/K/V projections and before the MLP
+  bert  post-norm encoder block (BERT / fairseq): norm after each residual
+  head  final norm, class token, classifier Linear
+
+`block_mlir(kind, norm, dims)` returns the function's MLIR text and
+`parameters(kind, norm, dims)` the names and shapes of its arguments;
+`example_inputs` draws arguments at a realistic scale.
+"""
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Dims:
+    batch: int = 1
+    tokens: int = 197
+    channels: int = 384
+    heads: int = 6
+    mlp: int = 1536
+    classes: int = 1000
+    eps: float = 1e-5
+
+
+VIT_S = Dims()
+BERT_BASE = Dims(batch=1, tokens=128, channels=768, heads=12, mlp=3072)
+SMALL = Dims(batch=2, tokens=5, channels=8, heads=2, mlp=16, classes=3)
+NORMS = ("un", "ln", "none")
+KINDS = ("vit", "bert", "head")
+
+
+def _t(shape):
+    return "tensor<" + "x".join(str(d) for d in shape) + "xf32>"
+
+
+def _norm_params(norm, index, C):
+    if norm == "un":
+        return [(f"g{index}", (C,)), (f"beta{index}", (C,)), (f"rv{index}", (C,))]
+    if norm == "ln":
+        return [(f"g{index}", (C,)), (f"beta{index}", (C,))]
+    return []
+
+
+def parameters(kind, norm, d):
+    """[(name, shape)] of the block's arguments, activations first."""
+    B, T, C, F = d.batch, d.tokens, d.channels, d.mlp
+    x = [("x", (B, T, C))]
+    attention = [("wq", (C, C)), ("bq", (C,)), ("wk", (C, C)), ("bk", (C,)),
+                 ("wv", (C, C)), ("bv", (C,)), ("wo", (C, C)), ("bo", (C,))]
+    mlp = [("w1", (C, F)), ("b1", (F,)), ("w2", (F, C)), ("b2", (C,))]
+    if kind == "vit":
+        return x + _norm_params(norm, 1, C) + attention + _norm_params(norm, 2, C) + mlp
+    if kind == "bert":
+        return x + attention + _norm_params(norm, 1, C) + mlp + _norm_params(norm, 2, C)
+    if kind == "head":
+        return x + _norm_params(norm, 1, C) + [("wh", (C, d.classes)), ("bh", (d.classes,))]
+    raise ValueError(kind)
+
+
+def result_shape(kind, d):
+    return (d.batch, d.classes) if kind == "head" else (d.batch, d.tokens, d.channels)
+
+
+class _Emitter:
+    def __init__(self, eps):
+        self.lines = []
+        self.count = 0
+        self.eps = eps
+        self.constants = {}
+
+    def fresh(self, base):
+        self.count += 1
+        return f"%{base}{self.count}"
+
+    def emit(self, line):
+        self.lines.append("  " + line)
+
+    def const(self, value):
+        if value not in self.constants:
+            name = self.fresh("cst")
+            literal = value if isinstance(value, str) else f"{value:.9e}"
+            self.emit(f"{name} = arith.constant {literal} : f32")
+            self.constants[value] = name
+        return self.constants[value]
+
+    def empty(self, shape):
+        name = self.fresh("e")
+        self.emit(f"{name} = tensor.empty() : {_t(shape)}")
+        return name
+
+    def filled(self, shape, value):
+        e = self.empty(shape)
+        name = self.fresh("f")
+        self.emit(f"{name} = linalg.fill ins({self.const(value)} : f32) outs({e} : {_t(shape)})"
+                  f" -> {_t(shape)}")
+        return name
+
+    def generic(self, ins, out, iterators, body, out_init=None):
+        """ins: [(value, shape, map)]; out: (shape, map); body(args) -> lines, result."""
+        shape, out_map = out
+        init = out_init or self.empty(shape)
+        name = self.fresh("g")
+        maps_text = ", ".join(m for _, _, m in ins) + (", " if ins else "") + out_map
+        ins_text = ", ".join(v for v, _, _ in ins)
+        types = ", ".join(_t(s) for _, s, _ in ins)
+        its = ", ".join(f'"{i}"' for i in iterators)
+        args = [f"%in{i}" for i in range(len(ins))] + ["%out"]
+        lines, result = body(args)
+        self.emit(f"{name} = linalg.generic {{indexing_maps = [{maps_text}], "
+                  f"iterator_types = [{its}]}} ins({ins_text} : {types}) "
+                  f"outs({init} : {_t(shape)}) {{")
+        self.emit("^bb0(" + ", ".join(f"{a}: f32" for a in args) + "):")
+        for line in lines:
+            self.emit("  " + line)
+        self.emit(f"  linalg.yield {result} : f32")
+        self.emit(f"}} -> {_t(shape)}")
+        return name
+
+    # ----------------------------------------------------------- layers
+
+    def linear(self, x, w, b, M, K, N, act=None, residual=None):
+        """x [M, K] W [K, N] + b, then GELU or + residual [M, N]."""
+        f = self.filled((M, N), 0.0)
+        m = self.fresh("mm")
+        self.emit(f"{m} = linalg.matmul ins({x}, {w} : {_t((M, K))}, {_t((K, N))}) "
+                  f"outs({f} : {_t((M, N))}) -> {_t((M, N))}")
+        ident = "affine_map<(d0, d1) -> (d0, d1)>"
+        row = "affine_map<(d0, d1) -> (d1)>"
+        ins = [(m, (M, N), ident), (b, (N,), row)]
+        if residual:
+            ins.append((residual, (M, N), ident))
+
+        def body(args):
+            lines = ["%u = arith.addf %in0, %in1 : f32"]
+            result = "%u"
+            if act == "gelu":
+                lines += [
+                    f"%u2 = arith.mulf %u, %u : f32",
+                    f"%u3 = arith.mulf %u2, %u : f32",
+                    f"%k3 = arith.constant 0.044715 : f32",
+                    f"%p = arith.mulf %k3, %u3 : f32",
+                    f"%q = arith.addf %u, %p : f32",
+                    f"%k = arith.constant 0.7978845608 : f32",
+                    f"%s = arith.mulf %k, %q : f32",
+                    f"%th = math.tanh %s : f32",
+                    f"%one = arith.constant 1.0 : f32",
+                    f"%t1 = arith.addf %one, %th : f32",
+                    f"%half = arith.constant 0.5 : f32",
+                    f"%h = arith.mulf %half, %u : f32",
+                    f"%gl = arith.mulf %h, %t1 : f32"]
+                result = "%gl"
+            if residual:
+                lines.append(f"%r = arith.addf {result}, %in2 : f32")
+                result = "%r"
+            return lines, result
+
+        e = self.empty((M, N))
+        return self.generic(ins, ((M, N), ident), ["parallel", "parallel"], body, out_init=e)
+
+    def norm(self, kind, x, shape, params):
+        """Normalization over the last dim of `x` (any rank)."""
+        if kind == "none":
+            return x
+        rank = len(shape)
+        dims = ", ".join(f"d{i}" for i in range(rank))
+        if kind == "un":
+            g, beta, rv = params
+            C = shape[-1]
+            name = self.fresh("un")
+            self.emit(f"{name} = un.infer {x}, {g}, {beta}, {rv} {{eps = {self.eps:e} : f32}} : "
+                      f"({_t(shape)}, {_t((C,))}, {_t((C,))}, {_t((C,))}) -> {_t(shape)}")
+            return name
+        # LayerNorm: mean and variance over C per token, then normalize.
+        g, beta = params
+        C = shape[-1]
+        tokens = shape[:-1]
+        tdims = ", ".join(f"d{i}" for i in range(rank - 1))
+        ident = f"affine_map<({dims}) -> ({dims})>"
+        tok = f"affine_map<({dims}) -> ({tdims})>"
+        chan = f"affine_map<({dims}) -> (d{rank - 1})>"
+        red = ["parallel"] * (rank - 1) + ["reduction"]
+        par = ["parallel"] * rank
+        inv_c = self.const(1.0 / C)
+        eps = self.const(self.eps)
+        mean = self.generic(
+            [(x, shape, ident)], (tokens, tok), red,
+            lambda a: ([f"%m = arith.mulf {a[0]}, {inv_c} : f32",
+                        f"%s = arith.addf %out, %m : f32"], "%s"),
+            out_init=self.filled(tokens, 0.0))
+        var = self.generic(
+            [(x, shape, ident), (mean, tokens, tok)], (tokens, tok), red,
+            lambda a: ([f"%d = arith.subf {a[0]}, {a[1]} : f32",
+                        "%d2 = arith.mulf %d, %d : f32",
+                        f"%m = arith.mulf %d2, {inv_c} : f32",
+                        "%s = arith.addf %out, %m : f32"], "%s"),
+            out_init=self.filled(tokens, 0.0))
+        return self.generic(
+            [(x, shape, ident), (mean, tokens, tok), (var, tokens, tok), (g, (C,), chan),
+             (beta, (C,), chan)], (shape, ident), par,
+            lambda a: ([f"%d = arith.subf {a[0]}, {a[1]} : f32",
+                        f"%v = arith.addf {a[2]}, {eps} : f32",
+                        "%sd = math.sqrt %v : f32",
+                        "%z = arith.divf %d, %sd : f32",
+                        f"%gz = arith.mulf %z, {a[3]} : f32",
+                        f"%y = arith.addf %gz, {a[4]} : f32"], "%y"))
+
+    def collapse(self, x, shape, groups, out_shape):
+        name = self.fresh("c")
+        self.emit(f"{name} = tensor.collapse_shape {x} {groups} : {_t(shape)} into {_t(out_shape)}")
+        return name
+
+    def expand(self, x, shape, groups, out_shape):
+        name = self.fresh("x")
+        sizes = ", ".join(str(s) for s in out_shape)
+        self.emit(f"{name} = tensor.expand_shape {x} {groups} output_shape [{sizes}] : "
+                  f"{_t(shape)} into {_t(out_shape)}")
+        return name
+
+    def transpose(self, x, shape, perm):
+        out_shape = tuple(shape[p] for p in perm)
+        e = self.empty(out_shape)
+        name = self.fresh("tr")
+        self.emit(f"{name} = linalg.transpose ins({x} : {_t(shape)}) outs({e} : {_t(out_shape)}) "
+                  f"permutation = [{', '.join(map(str, perm))}]")
+        return name, out_shape
+
+    def heads(self, y, d, perm):
+        """[B*T, C] -> [B*H, ., .] with the head dims ordered by `perm`."""
+        B, T, C, H = d.batch, d.tokens, d.channels, d.heads
+        D = C // H
+        y4 = self.expand(y, (B * T, C), "[[0, 1], [2, 3]]", (B, T, H, D))
+        yt, shape = self.transpose(y4, (B, T, H, D), perm)
+        return self.collapse(yt, shape, "[[0, 1], [2], [3]]",
+                             (B * H, shape[2], shape[3]))
+
+    def attention(self, q, k, v, d):
+        B, T, C, H = d.batch, d.tokens, d.channels, d.heads
+        D = C // H
+        BH = B * H
+        qh = self.heads(q, d, (0, 2, 1, 3))  # [BH, T, D]
+        kh = self.heads(k, d, (0, 2, 3, 1))  # [BH, D, T]
+        vh = self.heads(v, d, (0, 2, 1, 3))  # [BH, T, D]
+        f = self.filled((BH, T, T), 0.0)
+        s = self.fresh("scores")
+        self.emit(f"{s} = linalg.batch_matmul ins({qh}, {kh} : {_t((BH, T, D))}, {_t((BH, D, T))})"
+                  f" outs({f} : {_t((BH, T, T))}) -> {_t((BH, T, T))}")
+        ident = "affine_map<(d0, d1, d2) -> (d0, d1, d2)>"
+        row = "affine_map<(d0, d1, d2) -> (d0, d1)>"
+        red = ["parallel", "parallel", "reduction"]
+        par = ["parallel"] * 3
+        scale = self.const(1.0 / math.sqrt(D))
+        mx = self.generic([(s, (BH, T, T), ident)], ((BH, T), row), red,
+                          lambda a: ([f"%m = arith.maximumf %out, {a[0]} : f32"], "%m"),
+                          out_init=self.filled((BH, T), "0xFF800000"))
+        ex = self.generic([(s, (BH, T, T), ident), (mx, (BH, T), row)], ((BH, T, T), ident), par,
+                          lambda a: ([f"%d = arith.subf {a[0]}, {a[1]} : f32",
+                                      f"%ds = arith.mulf %d, {scale} : f32",
+                                      "%ex = math.exp %ds : f32"], "%ex"))
+        sm = self.generic([(ex, (BH, T, T), ident)], ((BH, T), row), red,
+                          lambda a: ([f"%s = arith.addf %out, {a[0]} : f32"], "%s"),
+                          out_init=self.filled((BH, T), 0.0))
+        p = self.generic([(ex, (BH, T, T), ident), (sm, (BH, T), row)], ((BH, T, T), ident), par,
+                         lambda a: ([f"%p = arith.divf {a[0]}, {a[1]} : f32"], "%p"))
+        f2 = self.filled((BH, T, D), 0.0)
+        o = self.fresh("ctx")
+        self.emit(f"{o} = linalg.batch_matmul ins({p}, {vh} : {_t((BH, T, T))}, {_t((BH, T, D))})"
+                  f" outs({f2} : {_t((BH, T, D))}) -> {_t((BH, T, D))}")
+        o4 = self.expand(o, (BH, T, D), "[[0, 1], [2], [3]]", (B, H, T, D))
+        ot, shape = self.transpose(o4, (B, H, T, D), (0, 2, 1, 3))
+        return self.collapse(ot, shape, "[[0, 1], [2, 3]]", (B * T, C))
+
+
+def block_mlir(kind, norm, d, name=None, c_interface=False):
+    """MLIR text of one function computing block `kind` with `norm`."""
+    if norm not in NORMS:
+        raise ValueError(norm)
+    name = name or f"{kind}_block"
+    params = parameters(kind, norm, d)
+    em = _Emitter(d.eps)
+    p = {n: f"%{n}" for n, _ in params}
+    B, T, C, F = d.batch, d.tokens, d.channels, d.mlp
+    N = B * T
+    x3 = p["x"]
+
+    def norm_args(i):
+        return [p[n] for n, _ in _norm_params(norm, i, C)]
+
+    if kind == "vit":
+        n1 = em.norm(norm, x3, (B, T, C), norm_args(1))
+        n1c = em.collapse(n1, (B, T, C), "[[0, 1], [2]]", (N, C))
+        xc = em.collapse(x3, (B, T, C), "[[0, 1], [2]]", (N, C))
+        q = em.linear(n1c, p["wq"], p["bq"], N, C, C)
+        k = em.linear(n1c, p["wk"], p["bk"], N, C, C)
+        v = em.linear(n1c, p["wv"], p["bv"], N, C, C)
+        a = em.attention(q, k, v, d)
+        x1 = em.linear(a, p["wo"], p["bo"], N, C, C, residual=xc)
+        n2 = em.norm(norm, x1, (N, C), norm_args(2))
+        h = em.linear(n2, p["w1"], p["b1"], N, C, F, act="gelu")
+        x2 = em.linear(h, p["w2"], p["b2"], N, F, C, residual=x1)
+        out = em.expand(x2, (N, C), "[[0, 1], [2]]", (B, T, C))
+    elif kind == "bert":
+        xc = em.collapse(x3, (B, T, C), "[[0, 1], [2]]", (N, C))
+        q = em.linear(xc, p["wq"], p["bq"], N, C, C)
+        k = em.linear(xc, p["wk"], p["bk"], N, C, C)
+        v = em.linear(xc, p["wv"], p["bv"], N, C, C)
+        a = em.attention(q, k, v, d)
+        h1 = em.linear(a, p["wo"], p["bo"], N, C, C, residual=xc)
+        y1 = em.norm(norm, h1, (N, C), norm_args(1))
+        f = em.linear(y1, p["w1"], p["b1"], N, C, F, act="gelu")
+        h2 = em.linear(f, p["w2"], p["b2"], N, F, C, residual=y1)
+        y2 = em.norm(norm, h2, (N, C), norm_args(2))
+        out = em.expand(y2, (N, C), "[[0, 1], [2]]", (B, T, C))
+    elif kind == "head":
+        n = em.norm(norm, x3, (B, T, C), norm_args(1))
+        cls = em.fresh("cls")
+        em.emit(f"{cls} = tensor.extract_slice {n}[0, 0, 0] [{B}, 1, {C}] [1, 1, 1] : "
+                f"{_t((B, T, C))} to {_t((B, C))}")
+        out = em.linear(cls, p["wh"], p["bh"], B, C, d.classes)
+    else:
+        raise ValueError(kind)
+    args = ", ".join(f"%{n}: {_t(s)}" for n, s in params)
+    attrs = " attributes {llvm.emit_c_interface}" if c_interface else ""
+    rtype = _t(result_shape(kind, d))
+    return (f"func.func @{name}({args}) -> {rtype}{attrs} {{\n" + "\n".join(em.lines)
+            + f"\n  return {out} : {rtype}\n}}\n")
+
+
+def norm_mlir(norm, shape, eps=1e-5, name=None):
+    """MLIR text of one function applying normalization `norm` ("un" or
+    "ln") alone to `x` of `shape` (over its last dim)."""
+    name = name or f"{norm}_only"
+    C = shape[-1]
+    params = [("x", tuple(shape))] + _norm_params(norm, 1, C)
+    em = _Emitter(eps)
+    y = em.norm(norm, "%x", tuple(shape), [f"%{n}" for n, _ in params[1:]])
+    args = ", ".join(f"%{n}: {_t(s)}" for n, s in params)
+    return (f"func.func @{name}({args}) -> {_t(shape)} {{\n" + "\n".join(em.lines)
+            + f"\n  return {y} : {_t(shape)}\n}}\n")
+
+
+def example_inputs(kind, norm, d, rng):
+    """Arguments at the scale of a trained model: x ~ N(0, 1), weights
+    ~ N(0, 1 / fan_in), biases and beta ~ N(0, 0.02^2), gamma ~ 1 + N(0,
+    0.1^2), running_var ~ U(0.5, 2)."""
+    out = []
+    for name, shape in parameters(kind, norm, d):
+        if name == "x":
+            a = rng.standard_normal(shape)
+        elif name.startswith("w"):
+            a = rng.standard_normal(shape) / math.sqrt(shape[0])
+        elif name.startswith("g"):
+            a = 1 + 0.1 * rng.standard_normal(shape)
+        elif name.startswith("rv"):
+            a = rng.uniform(0.5, 2.0, shape)
+        else:  # biases, beta
+            a = 0.02 * rng.standard_normal(shape)
+        out.append(np.ascontiguousarray(a, np.float32))
+    return out
+
+
+def without_norm_inputs(kind, norm, d, inputs):
+    """The arguments of the "none" variant among those of `norm`'s."""
+    keep = {n for n, _ in parameters(kind, "none", d)}
+    return [a for (n, _), a in zip(parameters(kind, norm, d), inputs) if n in keep]
