@@ -108,6 +108,7 @@ def UNRaiseNorms : Pass<"un-raise-norms"> {
                            "::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect"];
+}
 
 def UNFoldIntoLinear : Pass<"un-fold-into-linear", "::mlir::ModuleOp"> {
   let summary = "Fold inference UN into the weights and biases of the "
