@@ -73,4 +73,7 @@ void un::registerUNPipelines() {
       "Lower tensor-level IR with un ops to the LLVM dialect for the host "
       "CPU (runnable by mlir-runner)",
       buildUNCPUPipeline);
+#if UN_ENABLE_CUDA_PIPELINE
+  registerUNCUDAPipeline();
+#endif
 }

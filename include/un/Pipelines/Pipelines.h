@@ -7,6 +7,10 @@
 #ifndef UN_PIPELINES_PIPELINES_H
 #define UN_PIPELINES_PIPELINES_H
 
+#include "mlir/Pass/PassOptions.h"
+
+#include <string>
+
 namespace mlir {
 class OpPassManager;
 namespace un {
@@ -20,7 +24,51 @@ void buildUNCPUPipeline(OpPassManager &pm);
 /// linalg, fused. Shared by every target.
 void buildUNToLinalgPipeline(OpPassManager &pm);
 
-/// Registers `un-cpu-pipeline` and `un-to-linalg-pipeline`.
+/// Options of `un-cuda-pipeline`.
+struct UNCUDAPipelineOptions
+    : public PassPipelineOptions<UNCUDAPipelineOptions> {
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("Target GPU (sm_80, sm_90, ...)"),
+                           llvm::cl::init("sm_90")};
+  Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX features; sm_90 needs +ptx80 or later"),
+      llvm::cl::init("+ptx80")};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("Kernel binary: isa (PTX text), bin (cubin, needs "
+                     "ptxas), fatbin (needs ptxas and fatbinary)"),
+      llvm::cl::init("fatbin")};
+  Option<int64_t> optLevel{*this, "opt-level",
+                           llvm::cl::desc("LLVM optimization level of the "
+                                          "kernels"),
+                           llvm::cl::init(3)};
+  Option<int64_t> smCount{*this, "sm-count",
+                          llvm::cl::desc("Streaming multiprocessors of the "
+                                         "target (sizes the grids)"),
+                          llvm::cl::init(132)};
+  Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA toolkit root (ptxas, libdevice); default: the "
+                     "one found at configure time, else PATH"),
+      llvm::cl::init("")};
+};
+
+/// Tensor-level IR with un ops -> GPU kernels (PTX/cubin/fatbin embedded
+/// in gpu.binary) and host code in the LLVM dialect calling the mgpu*
+/// runtime entry points (lib/Runtime/CUDA, or MLIR's CUDA runtime).
+void buildUNCUDAPipeline(OpPassManager &pm,
+                         const UNCUDAPipelineOptions &options);
+
+/// The target-independent first half: gpu.launch kernels on buffers.
+void buildUNToGPUKernelsPipeline(OpPassManager &pm,
+                                 const UNCUDAPipelineOptions &options);
+
+/// Registers `un-cuda-pipeline` and `un-to-gpu-kernels-pipeline`.
+void registerUNCUDAPipeline();
+
+/// Registers `un-cpu-pipeline` and `un-to-linalg-pipeline`, and the CUDA
+/// pipelines where the build has MLIR's NVVM target.
 void registerUNPipelines();
 
 } // namespace un
