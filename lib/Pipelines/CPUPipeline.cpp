@@ -63,6 +63,12 @@ void un::buildUNCPUPipeline(OpPassManager &pm) {
                   "reconcile-unrealized-casts");
 }
 
+void un::buildUNGPUEmulationPipeline(OpPassManager &pm) {
+  addPipeline(pm, "un-decompose,convert-un-to-gpu,un-gpu-emulate,"
+                  "canonicalize,cse");
+  buildUNCPUPipeline(pm);
+}
+
 void un::registerUNPipelines() {
   PassPipelineRegistration<>(
       "un-to-linalg-pipeline",
@@ -73,6 +79,12 @@ void un::registerUNPipelines() {
       "Lower tensor-level IR with un ops to the LLVM dialect for the host "
       "CPU (runnable by mlir-runner)",
       buildUNCPUPipeline);
+  PassPipelineRegistration<>(
+      "un-gpu-emulation-pipeline",
+      "Lower un ops to the GPU kernels of convert-un-to-gpu, then run them "
+      "sequentially on the host (un-gpu-emulate) through the CPU pipeline: "
+      "checks the GPU kernels' numbers without a GPU",
+      buildUNGPUEmulationPipeline);
 #if UN_ENABLE_CUDA_PIPELINE
   registerUNCUDAPipeline();
 #endif

@@ -141,4 +141,28 @@ def UNGPUDeviceBuffers : Pass<"un-gpu-device-buffers", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def UNGPUEmulate : Pass<"un-gpu-emulate", "::mlir::ModuleOp"> {
+  let summary = "Run gpu.launch kernels sequentially on the host (testing)";
+  let description = [{
+    Replaces each `gpu.launch` with host loops over its blocks and threads
+    that run the same kernel body: the body is cut at its top-level
+    `gpu.barrier` and `gpu.shuffle` ops into segments, each segment runs
+    for every thread of a block before the next starts, values that later
+    segments use are kept per thread in host buffers, shuffles are computed
+    between segments, and workgroup memory is a host buffer. For a
+    race-free kernel this is what the GPU computes, so the kernels of
+    `convert-un-to-gpu` can be checked for numbers without a GPU
+    (`un-gpu-emulation-pipeline`, test/Integration/GPUEmulation).
+    libdevice's `__nv_fsqrt_rn` becomes `math.sqrt`.
+
+    Requires barriers and shuffles at the top level of kernel bodies, xor
+    shuffles with constant offset and width, and ids taken from the
+    launch's block arguments, as `convert-un-to-gpu` emits them.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"
+  ];
+}
+
 #endif // UN_CONVERSION_PASSES_TD

@@ -24,6 +24,11 @@ void buildUNCPUPipeline(OpPassManager &pm);
 /// linalg, fused. Shared by every target.
 void buildUNToLinalgPipeline(OpPassManager &pm);
 
+/// The GPU kernels of convert-un-to-gpu emulated on the host (un-gpu-emulate)
+/// and lowered by the CPU pipeline: runnable by mlir-runner, for testing
+/// the kernels' numbers without a GPU.
+void buildUNGPUEmulationPipeline(OpPassManager &pm);
+
 /// Options of `un-cuda-pipeline`.
 struct UNCUDAPipelineOptions
     : public PassPipelineOptions<UNCUDAPipelineOptions> {

@@ -291,22 +291,30 @@ SmallVector<Value> gpukernels::forEachRowChunk(IndexMath &m,
       });
 }
 
+/// The alignment a vector access may claim: its size, at most 16 bytes (a
+/// vector of 8 f32 parameters next to 8 f16 activations is two 128-bit
+/// accesses; buffers are only assumed 16-byte aligned).
+static uint64_t vectorAlignment(VectorType type) {
+  int64_t bytes =
+      type.getNumElements() * type.getElementType().getIntOrFloatBitWidth() / 8;
+  return std::min<int64_t>(16, llvm::PowerOf2Ceil(bytes));
+}
+
 Value gpukernels::loadVector(OpBuilder &b, Location loc, Value memref,
                              ArrayRef<Value> indices, int64_t width) {
   Type elementType = cast<MemRefType>(memref.getType()).getElementType();
   auto type = VectorType::get({width}, elementType);
-  int64_t bytes = width * elementType.getIntOrFloatBitWidth() / 8;
   return vector::LoadOp::create(b, loc, type, memref, indices,
-                                /*nontemporal=*/false, llvm::Align(bytes));
+                                /*nontemporal=*/false,
+                                llvm::Align(vectorAlignment(type)));
 }
 
 void gpukernels::storeVector(OpBuilder &b, Location loc, Value vector,
                              Value memref, ArrayRef<Value> indices) {
   auto type = cast<VectorType>(vector.getType());
-  int64_t bytes =
-      type.getNumElements() * type.getElementType().getIntOrFloatBitWidth() / 8;
   vector::StoreOp::create(b, loc, vector, memref, indices,
-                          /*nontemporal=*/false, llvm::Align(bytes));
+                          /*nontemporal=*/false,
+                          llvm::Align(vectorAlignment(type)));
 }
 
 //===----------------------------------------------------------------------===//
