@@ -75,8 +75,7 @@ void un::buildUNCUDAPipeline(OpPassManager &pm,
           "gpu-kernel-outlining,"
           "symbol-dce,"
           "convert-bufferization-to-memref,"
-          "un-gpu-device-buffers,"
-          "func.func(gpu-async-region),"
+          "{5},"
           "canonicalize,cse,"
           // Common to host and device.
           "convert-vector-to-scf,"
@@ -103,7 +102,10 @@ void un::buildUNCUDAPipeline(OpPassManager &pm,
           "canonicalize,cse",
           options.chip.getValue(), options.features.getValue(),
           options.optLevel.getValue(), options.format.getValue(),
-          toolkit.empty() ? std::string() : " toolkit=" + toolkit)
+          toolkit.empty() ? std::string() : " toolkit=" + toolkit,
+          options.unifiedMemory ? "un-gpu-device-buffers{unified}"
+                                : "un-gpu-device-buffers,"
+                                  "func.func(gpu-async-region)")
           .str());
 }
 

@@ -137,7 +137,17 @@ def UNGPUDeviceBuffers : Pass<"un-gpu-device-buffers", "::mlir::ModuleOp"> {
     gpu.launch_func @un_kernels::@k args(%buf : memref<384xf32>) ...
     gpu.dealloc %buf : memref<384xf32>
     ```
+
+    With `unified`, every buffer of the module is managed memory instead
+    (`gpu.alloc host_shared`), global constants are copied into managed
+    buffers where they are used, copies stay on the host and nothing is
+    freed: for whole test programs whose host code reads what kernels
+    wrote (test/Integration/CUDA), run without gpu-async-region.
   }];
+  let options = [
+    Option<"unified", "unified", "bool", /*default=*/"false",
+           "Put every buffer in managed memory (tests)">
+  ];
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 

@@ -52,6 +52,12 @@ struct UNCUDAPipelineOptions
                           llvm::cl::desc("Streaming multiprocessors of the "
                                          "target (sizes the grids)"),
                           llvm::cl::init(132)};
+  Option<bool> unifiedMemory{
+      *this, "unified-memory",
+      llvm::cl::desc("Every buffer in managed memory, synchronous launches: "
+                     "for whole programs whose host code reads results "
+                     "(tests); default: device memory, one stream per call"),
+      llvm::cl::init(false)};
   Option<std::string> toolkit{
       *this, "toolkit",
       llvm::cl::desc("CUDA toolkit root (ptxas, libdevice); default: the "

@@ -115,8 +115,45 @@ static bool escapesOrFreed(const llvm::SetVector<Value> &aliases) {
 namespace {
 struct UNGPUDeviceBuffersPass
     : un::impl::UNGPUDeviceBuffersBase<UNGPUDeviceBuffersPass> {
+  using UNGPUDeviceBuffersBase::UNGPUDeviceBuffersBase;
+
+  /// Unified memory: every buffer is managed memory (host and device
+  /// accessible), constants are copied into managed buffers, nothing is
+  /// freed (for tests of whole programs whose host code reads results).
+  void runUnified(ModuleOp module) {
+    module.walk([](memref::DeallocOp dealloc) { dealloc->erase(); });
+    module.walk([](memref::AllocOp alloc) {
+      OpBuilder b(alloc);
+      auto managed = gpu::AllocOp::create(
+          b, alloc.getLoc(), alloc.getType(), Type(), ValueRange{},
+          alloc.getDynamicSizes(), alloc.getSymbolOperands(),
+          /*hostShared=*/true);
+      alloc.replaceAllUsesWith(managed.getMemref());
+      alloc->erase();
+    });
+    module.walk([](memref::GetGlobalOp global) {
+      if (!global->getParentOfType<func::FuncOp>())
+        return;
+      OpBuilder b(global->getBlock(), std::next(global->getIterator()));
+      auto type = cast<MemRefType>(global.getType());
+      auto managed = gpu::AllocOp::create(
+          b, global.getLoc(),
+          MemRefType::get(type.getShape(), type.getElementType()), Type(),
+          ValueRange{}, ValueRange{}, ValueRange{}, /*hostShared=*/true);
+      auto copy = memref::CopyOp::create(b, global.getLoc(), global.getResult(),
+                                         managed.getMemref());
+      Value replacement = managed.getMemref();
+      if (replacement.getType() != type)
+        replacement = memref::CastOp::create(b, global.getLoc(), type,
+                                             replacement);
+      global.getResult().replaceAllUsesExcept(replacement, copy);
+    });
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    if (unified)
+      return runUnified(module);
     // Phase 0: free the buffers that do not escape.
     module.walk([](memref::AllocOp alloc) {
       if (escapesOrFreed(aliasesOf(alloc.getResult())))

@@ -111,8 +111,7 @@ UN_CUDA_EXPORT CUmodule mgpuModuleLoad(void *data, size_t /*size*/) {
   return module;
 }
 
-UN_CUDA_EXPORT CUmodule mgpuModuleLoadJIT(void *data, int optLevel,
-                                          size_t /*size*/) {
+UN_CUDA_EXPORT CUmodule mgpuModuleLoadJIT(void *data, int optLevel) {
   ensureContext();
   CUmodule module = nullptr;
   char log[8192] = {0};
