@@ -1,5 +1,5 @@
 // RUN: un-opt %s --un-gpu-emulate | FileCheck %s
-// RUN: un-opt %s --un-gpu-emulate --convert-scf-to-cf --finalize-memref-to-llvm --convert-to-llvm --reconcile-unrealized-casts | mlir-runner -e main -entry-point-result=void --shared-libs=%mlir_runner_utils,%mlir_c_runner_utils | FileCheck %s --check-prefix=RUN
+// RUN: un-opt %s --un-gpu-emulate --convert-scf-to-cf --finalize-memref-to-llvm --convert-to-llvm --reconcile-unrealized-casts | mlir-runner -e main -entry-point-result=void --shared-libs=%mlir_runner_utils,%mlir_c_runner_utils | FileCheck %s --check-prefix=OUT
 
 // A block sum (xor shuffles within warps of 32 lanes, then shared memory
 // across warps after a barrier) of thread ids 0..63, emulated on the host:
@@ -57,7 +57,7 @@ func.func @block_sum(%out: memref<64xf32>) {
 
 func.func private @printMemrefF32(memref<*xf32>)
 
-// RUN: [2016, 2016,
+// OUT: [2016, 2016,
 func.func @main() {
   %out = memref.alloc() : memref<64xf32>
   call @block_sum(%out) : (memref<64xf32>) -> ()
