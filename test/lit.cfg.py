@@ -16,6 +16,7 @@ config.test_exec_root = os.path.join(config.un_obj_root, "test")
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%un_src_root", config.un_src_root))
+config.substitutions.append(("%un_obj_root", config.un_obj_root))
 config.substitutions.append(("%llvm_lib_dir", config.llvm_lib_dir))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
