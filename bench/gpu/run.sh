@@ -25,6 +25,12 @@ cd "$HERE"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem \
   --format=csv > "$WORK/nvidia-smi.txt" 2>&1 || true
 
+# The executables were linked on Debian 12 (glibc 2.34 or later needed).
+if ! ./un_gpu_check --help > /dev/null 2>&1 && ldd ./un_gpu_check 2>&1 | grep -q "not found\|GLIBC"; then
+  echo "run.sh: the executables cannot load here:" >&2
+  ldd ./un_gpu_check >&2
+fi
+
 echo "== correctness: CPU integration sequences on the GPU"
 mkdir -p "$WORK/check"
 timeout 180 ./un_gpu_check check "$WORK/check" > "$WORK/check.log" 2>&1

@@ -364,12 +364,10 @@ FunctionLowering::lowerSmoothForwardStats(SmoothForwardStatsOp op) {
     if (ext->use_empty())
       ext->erase();
 
-  for (Value result : {op.getVar(), op.getR(), op.getRunningVarNew(),
-                       op.getWinX2New()})
-    finishResult(b, result, result == op.getVar()   ? args.var
-                            : result == op.getR()   ? args.r
-                            : result == op.getWinX2New() ? args.windowNew
-                                                         : args.runningVarNew);
+  finishResult(b, op.getVar(), args.var);
+  finishResult(b, op.getR(), args.r);
+  finishResult(b, op.getRunningVarNew(), args.runningVarNew);
+  finishResult(b, op.getWinX2New(), args.windowNew);
   // Scalars: un users read the device buffer; others get a host copy.
   Value hostCopy;
   Value scalarResults[] = {op.getSkip(), op.getSkipsNew()};
