@@ -81,6 +81,9 @@ static Buffer buffer(size_t capacityElems, int64_t elem, int rank,
   b.capacity = capacityElems * elem;
   CU(cuMemAlloc(&b.ptr, b.capacity ? b.capacity : 16));
   CU(cuMemsetD8(b.ptr, 0, b.capacity ? b.capacity : 16));
+  /* The compiled functions run on non-blocking streams, which do not wait
+   * for work on the legacy default stream. */
+  CU(cuCtxSynchronize());
   shape(&b, rank, dims);
   return b;
 }
@@ -96,6 +99,9 @@ static Buffer buffer2(int64_t m, int64_t n, int64_t elem) {
 
 static void upload(Buffer *b, const void *host, size_t bytes) {
   CU(cuMemcpyHtoD(b->ptr, host, bytes));
+  /* A copy from pageable memory may still be in flight when it returns, and
+   * the compiled functions' non-blocking streams would not wait for it. */
+  CU(cuCtxSynchronize());
 }
 
 static void download(void *host, const Buffer *b, size_t bytes) {

@@ -63,6 +63,7 @@ static double copy_bandwidth(size_t bytes) {
   CU(cuMemAlloc(&c.src, bytes));
   CU(cuMemAlloc(&c.dst, bytes));
   CU(cuMemsetD8(c.src, 1, bytes));
+  CU(cuCtxSynchronize());
   double s = time_calls(copy_once, &c);
   CU(cuMemFree(c.src));
   CU(cuMemFree(c.dst));
