@@ -63,6 +63,12 @@ void un::buildUNCPUPipeline(OpPassManager &pm) {
                   "reconcile-unrealized-casts");
 }
 
+void un::buildUNGPUEmulationPipeline(OpPassManager &pm) {
+  addPipeline(pm, "un-decompose,convert-un-to-gpu,un-gpu-emulate,"
+                  "canonicalize,cse");
+  buildUNCPUPipeline(pm);
+}
+
 void un::registerUNPipelines() {
   PassPipelineRegistration<>(
       "un-to-linalg-pipeline",
@@ -74,4 +80,13 @@ void un::registerUNPipelines() {
       "CPU (runnable by mlir-runner)",
       buildUNCPUPipeline);
   registerUNInferencePipeline();
+  PassPipelineRegistration<>(
+      "un-gpu-emulation-pipeline",
+      "Lower un ops to the GPU kernels of convert-un-to-gpu, then run them "
+      "sequentially on the host (un-gpu-emulate) through the CPU pipeline: "
+      "checks the GPU kernels' numbers without a GPU",
+      buildUNGPUEmulationPipeline);
+#if UN_ENABLE_CUDA_PIPELINE
+  registerUNCUDAPipeline();
+#endif
 }

@@ -46,4 +46,133 @@ def ConvertUNToLinalg : Pass<"convert-un-to-linalg"> {
   ];
 }
 
+def ConvertUNToGPU : Pass<"convert-un-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Lower primitive un ops to structured gpu.launch kernels";
+  let description = [{
+    Replaces every primitive `un` op with `gpu.launch` kernels on buffers
+    (scf, arith, math, memref, vector and gpu ops in their bodies), leaving
+    the rest of the tensor program in place: operands are read through
+    `bufferization.to_buffer` (or straight from the buffer of a
+    `bufferization.to_tensor`), results are written into new buffers seen
+    through `bufferization.to_tensor`, or directly into a `restrict
+    writable` argument when the result is only materialized there.
+
+    Kernels (channels-last `[T, C]` activations, see docs/cuda.md):
+
+    * reductions over tokens (`un.quadratic_mean`, `un.grad_stats`): a 2-D
+      grid of 256-thread blocks; each thread owns a 16-byte vector of
+      channels (`vector.load` with 16-byte alignment: one `ld.global.v4`)
+      and a strided set of rows, accumulates in f32, and the block combines
+      its rows with xor shuffles (`gpu.shuffle`) and shared memory into one
+      row of partial sums per block row (deterministic: no atomics);
+    * the `[window, C]` statistics (`un.smooth_forward_stats`: one block,
+      block-wide reductions for the spread and the outlier test;
+      `un.smooth_grad_stats`: one thread per channel), which also sum the
+      partial sums of the reduction that feeds them (fused);
+    * elementwise maps (`un.normalize`, `un.input_grad`, `un.affine`):
+      the same tiling, parameters loaded once per thread, 128-bit loads
+      and stores.
+
+    `skip` and `skips_new` stay in device memory for the kernels that read
+    them; `t`, `skips` and `skip` loaded from an argument are loaded by the
+    kernels. A training step (forward + backward) is six launches.
+
+    Before:
+
+    ```mlir
+    %psi = un.quadratic_mean %x : (tensor<1576x384xf32>) -> tensor<384xf32>
+    ```
+
+    After (abridged):
+
+    ```mlir
+    %xm = bufferization.to_buffer %x read_only : ... to memref<1576x384xf32>
+    %partials = memref.alloc(...) : memref<?xf32>
+    gpu.launch blocks(...) in (%gx = %c12, %gy = %c13, ...)
+               threads(...) in (%sx = %c256, ...)
+               workgroup(%smem : memref<256xf32, #gpu.address_space<workgroup>>) {
+      %v = vector.load %xm[%row, %col] {alignment = 16 : i64} : ..., vector<4xf32>
+      ...
+      %s, %ok = gpu.shuffle xor %p, %c8, %c32 : f32
+      ...
+    }
+    gpu.launch ... // psi = sum of the partial rows / T
+    %psi = bufferization.to_tensor %psim restrict : ...
+    ```
+  }];
+  let options = [
+    Option<"smCount", "sm-count", "int64_t", /*default=*/"132",
+           "Streaming multiprocessors of the target GPU (sizes the grids; "
+           "132 on H100/H200)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::gpu::GPUDialect", "::mlir::LLVM::LLVMDialect",
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"
+  ];
+}
+
+def UNGPUDeviceBuffers : Pass<"un-gpu-device-buffers", "::mlir::ModuleOp"> {
+  let summary = "Allocate the buffers that kernels use in device memory";
+  let description = [{
+    In functions that launch GPU kernels (after bufferization and
+    deallocation): a `memref.alloc` whose buffer reaches a kernel becomes
+    `gpu.alloc`, its `memref.dealloc`s `gpu.dealloc` (also in callers that
+    receive it as a function result), and every `memref.copy` becomes
+    `gpu.memcpy`. Buffers that only the host uses stay on the host.
+
+    Before:
+
+    ```mlir
+    %buf = memref.alloc() : memref<384xf32>
+    gpu.launch_func @un_kernels::@k args(%buf : memref<384xf32>) ...
+    memref.dealloc %buf : memref<384xf32>
+    ```
+
+    After:
+
+    ```mlir
+    %buf = gpu.alloc () : memref<384xf32>
+    gpu.launch_func @un_kernels::@k args(%buf : memref<384xf32>) ...
+    gpu.dealloc %buf : memref<384xf32>
+    ```
+
+    With `unified`, every buffer of the module is managed memory instead
+    (`gpu.alloc host_shared`), global constants are copied into managed
+    buffers where they are used, copies stay on the host and nothing is
+    freed: for whole test programs whose host code reads what kernels
+    wrote (test/Integration/CUDA), run without gpu-async-region.
+  }];
+  let options = [
+    Option<"unified", "unified", "bool", /*default=*/"false",
+           "Put every buffer in managed memory (tests)">
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def UNGPUEmulate : Pass<"un-gpu-emulate", "::mlir::ModuleOp"> {
+  let summary = "Run gpu.launch kernels sequentially on the host (testing)";
+  let description = [{
+    Replaces each `gpu.launch` with host loops over its blocks and threads
+    that run the same kernel body: the body is cut at its top-level
+    `gpu.barrier` and `gpu.shuffle` ops into segments, each segment runs
+    for every thread of a block before the next starts, values that later
+    segments use are kept per thread in host buffers, shuffles are computed
+    between segments, and workgroup memory is a host buffer. For a
+    race-free kernel this is what the GPU computes, so the kernels of
+    `convert-un-to-gpu` can be checked for numbers without a GPU
+    (`un-gpu-emulation-pipeline`, test/Integration/GPUEmulation).
+    libdevice's `__nv_fsqrt_rn` becomes `math.sqrt`.
+
+    Requires barriers and shuffles at the top level of kernel bodies, xor
+    shuffles with constant offset and width, and ids taken from the
+    launch's block arguments, as `convert-un-to-gpu` emits them.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"
+  ];
+}
+
 #endif // UN_CONVERSION_PASSES_TD

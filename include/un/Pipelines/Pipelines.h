@@ -9,6 +9,8 @@
 
 #include "mlir/Pass/PassOptions.h"
 
+#include <string>
+
 namespace mlir {
 class OpPassManager;
 namespace un {
@@ -39,8 +41,63 @@ void buildUNCPUPipeline(OpPassManager &pm);
 /// linalg, fused. Shared by every target.
 void buildUNToLinalgPipeline(OpPassManager &pm);
 
-/// Registers `un-cpu-pipeline`, `un-to-linalg-pipeline` and
-/// `un-inference-pipeline`.
+/// The GPU kernels of convert-un-to-gpu emulated on the host (un-gpu-emulate)
+/// and lowered by the CPU pipeline: runnable by mlir-runner, for testing
+/// the kernels' numbers without a GPU.
+void buildUNGPUEmulationPipeline(OpPassManager &pm);
+
+/// Options of `un-cuda-pipeline`.
+struct UNCUDAPipelineOptions
+    : public PassPipelineOptions<UNCUDAPipelineOptions> {
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("Target GPU (sm_80, sm_90, ...)"),
+                           llvm::cl::init("sm_90")};
+  Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX features; sm_90 needs +ptx80 or later"),
+      llvm::cl::init("+ptx80")};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("Kernel binary: isa (PTX text), bin (cubin, needs "
+                     "ptxas), fatbin (needs ptxas and fatbinary)"),
+      llvm::cl::init("fatbin")};
+  Option<int64_t> optLevel{*this, "opt-level",
+                           llvm::cl::desc("LLVM optimization level of the "
+                                          "kernels"),
+                           llvm::cl::init(3)};
+  Option<int64_t> smCount{*this, "sm-count",
+                          llvm::cl::desc("Streaming multiprocessors of the "
+                                         "target (sizes the grids)"),
+                          llvm::cl::init(132)};
+  Option<bool> unifiedMemory{
+      *this, "unified-memory",
+      llvm::cl::desc("Every buffer in managed memory, synchronous launches: "
+                     "for whole programs whose host code reads results "
+                     "(tests); default: device memory, one stream per call"),
+      llvm::cl::init(false)};
+  Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA toolkit root (ptxas, libdevice); default: the "
+                     "one found at configure time, else PATH"),
+      llvm::cl::init("")};
+};
+
+/// Tensor-level IR with un ops -> GPU kernels (PTX/cubin/fatbin embedded
+/// in gpu.binary) and host code in the LLVM dialect calling the mgpu*
+/// runtime entry points (lib/Runtime/CUDA, or MLIR's CUDA runtime).
+void buildUNCUDAPipeline(OpPassManager &pm,
+                         const UNCUDAPipelineOptions &options);
+
+/// The target-independent first half: gpu.launch kernels on buffers.
+void buildUNToGPUKernelsPipeline(OpPassManager &pm,
+                                 const UNCUDAPipelineOptions &options);
+
+/// Registers `un-cuda-pipeline` and `un-to-gpu-kernels-pipeline`.
+void registerUNCUDAPipeline();
+
+/// Registers `un-cpu-pipeline`, `un-to-linalg-pipeline`,
+/// `un-inference-pipeline`, `un-gpu-emulation-pipeline`, and the CUDA
+/// pipelines where the build has MLIR's NVVM target.
 void registerUNPipelines();
 
 /// Registers `un-inference-pipeline` (called by registerUNPipelines).

@@ -1,0 +1,240 @@
+/*===- un_gpu_bench.c - Time the compiled UN kernels on a GPU -------------===//
+ *
+ * Part of the un-mlir project.
+ *
+ *   un_gpu_bench [ITERS]
+ *
+ * Prints JSON lines: the device, a plain device-to-device copy (the
+ * bandwidth ceiling, at each activation size and at 256 MiB), then for each
+ * compiled configuration `bench_<shape>_<dtype>` (make_artifacts.py) the
+ * time per call of the UN forward, backward, whole training step
+ * (forward + backward) and inference, measured with CUDA events around
+ * ITERS back-to-back calls on one stream (the runtime is told to skip the
+ * end-of-call waits, so calls only enqueue work, as a framework runs
+ * them), after warm-up calls.
+ *
+ * Bytes counted per call are the unavoidable traffic: forward reads x and
+ * writes y and z; backward reads gy and z and writes gx; inference reads x
+ * and writes y (per-channel vectors are negligible). GB/s = bytes / time;
+ * `of_copy` is that over the copy's GB/s at the same size.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "common.h"
+
+static int iters = 200;
+static CUstream stream;
+
+typedef void (*Launch)(void *ctx);
+
+/* Seconds per call of `fn(ctx)`, over `iters` calls after warm-up. */
+static double time_calls(Launch fn, void *ctx) {
+  for (int i = 0; i < 10; ++i)
+    fn(ctx);
+  CU(cuStreamSynchronize(stream));
+  CUevent start, stop;
+  CU(cuEventCreate(&start, CU_EVENT_DEFAULT));
+  CU(cuEventCreate(&stop, CU_EVENT_DEFAULT));
+  CU(cuEventRecord(start, stream));
+  for (int i = 0; i < iters; ++i)
+    fn(ctx);
+  CU(cuEventRecord(stop, stream));
+  CU(cuEventSynchronize(stop));
+  float ms = 0;
+  CU(cuEventElapsedTime(&ms, start, stop));
+  CU(cuEventDestroy(start));
+  CU(cuEventDestroy(stop));
+  return ms * 1e-3 / iters;
+}
+
+typedef struct {
+  CUdeviceptr src, dst;
+  size_t bytes;
+} CopyCtx;
+
+static void copy_once(void *p) {
+  CopyCtx *c = p;
+  CU(cuMemcpyDtoDAsync(c->dst, c->src, c->bytes, stream));
+}
+
+/* Copy GB/s (read + write bytes) for `bytes`. */
+static double copy_bandwidth(size_t bytes) {
+  CopyCtx c = {0, 0, bytes};
+  CU(cuMemAlloc(&c.src, bytes));
+  CU(cuMemAlloc(&c.dst, bytes));
+  CU(cuMemsetD8(c.src, 1, bytes));
+  CU(cuCtxSynchronize());
+  double s = time_calls(copy_once, &c);
+  CU(cuMemFree(c.src));
+  CU(cuMemFree(c.dst));
+  printf("{\"kind\": \"copy\", \"bytes\": %zu, \"us\": %.3f, \"gbps\": %.1f}\n",
+         bytes, s * 1e6, 2.0 * bytes / s * 1e-9);
+  return 2.0 * bytes / s * 1e-9;
+}
+
+typedef struct {
+  Fn13 forward, backward;
+  Fn5 infer;
+  Buffer x, gy, y, z, gx, gamma, beta, rv, rvNew, win, winNew, var, r, ggamma,
+      gbeta, ema, emaNew, wgz, wgzNew, scalars, scalarsOut, backwardScalars;
+} Config;
+
+static void call_forward(void *p) {
+  Config *c = p;
+  c->forward(c->x.desc, c->gamma.desc, c->beta.desc, c->rv.desc, c->win.desc,
+             c->scalars.desc, c->y.desc, c->z.desc, c->var.desc, c->r.desc,
+             c->rvNew.desc, c->winNew.desc, c->scalarsOut.desc);
+}
+
+static void call_backward(void *p) {
+  Config *c = p;
+  c->backward(c->gy.desc, c->z.desc, c->var.desc, c->r.desc, c->gamma.desc,
+              c->ema.desc, c->wgz.desc, c->backwardScalars.desc, c->gx.desc,
+              c->ggamma.desc, c->gbeta.desc, c->emaNew.desc, c->wgzNew.desc);
+}
+
+static void call_step(void *p) {
+  call_forward(p);
+  call_backward(p);
+}
+
+static void call_infer(void *p) {
+  Config *c = p;
+  c->infer(c->x.desc, c->gamma.desc, c->beta.desc, c->rv.desc, c->y.desc);
+}
+
+static void fill_random(Buffer *b, const char *dtype, uint32_t seed) {
+  int64_t n = numel(b);
+  unsigned char *host = malloc(n * b->elem);
+  uint32_t s = seed;
+  for (int64_t i = 0; i < n; ++i) {
+    s = s * 1664525u + 1013904223u;
+    float v = ((s >> 8) * (1.0f / 16777216.0f)) * 2.0f - 1.0f;
+    uint32_t bits;
+    memcpy(&bits, &v, 4);
+    if (b->elem == 4)
+      memcpy(host + 4 * i, &bits, 4);
+    else {
+      uint16_t h = (uint16_t)(bits >> 16); /* bf16 (the benchmarks' 16-bit type) */
+      (void)dtype;
+      memcpy(host + 2 * i, &h, 2);
+    }
+  }
+  upload(b, host, n * b->elem);
+  free(host);
+}
+
+static void bench(const char *shapeName, const char *dtype, int64_t batch,
+                  int64_t tokens, int64_t c, double copyAtSize) {
+  char name[64];
+  snprintf(name, sizeof(name), "bench_%s_%s", shapeName, dtype);
+  int64_t e = elem_bytes(dtype);
+  int64_t dims[3] = {batch, tokens, c};
+  int64_t n = batch * tokens * c;
+  Config k;
+  k.forward = (Fn13)lookup(name, "_forward");
+  k.backward = (Fn13)lookup(name, "_backward");
+  k.infer = (Fn5)lookup(name, "_infer");
+  k.x = buffer(n, e, 3, dims);
+  k.gy = buffer(n, e, 3, dims);
+  k.y = buffer(n, e, 3, dims);
+  k.z = buffer(n, e, 3, dims);
+  k.gx = buffer(n, e, 3, dims);
+  k.gamma = buffer1(c, e);
+  k.beta = buffer1(c, e);
+  k.ggamma = buffer1(c, e);
+  k.gbeta = buffer1(c, e);
+  k.rv = buffer1(c, 4);
+  k.rvNew = buffer1(c, 4);
+  k.var = buffer1(c, 4);
+  k.r = buffer1(c, 4);
+  k.ema = buffer1(c, 4);
+  k.emaNew = buffer1(c, 4);
+  k.win = buffer2(4, c, 4);
+  k.winNew = buffer2(4, c, 4);
+  k.wgz = buffer2(4, c, 4);
+  k.wgzNew = buffer2(4, c, 4);
+  k.scalars = buffer1(2, 8);
+  k.scalarsOut = buffer1(2, 8);
+  k.backwardScalars = buffer1(2, 8);
+  fill_random(&k.x, dtype, 1);
+  fill_random(&k.gy, dtype, 2);
+  fill_random(&k.gamma, dtype, 3);
+  fill_random(&k.beta, dtype, 4);
+  float *ones = malloc(c * 4);
+  for (int64_t i = 0; i < c; ++i)
+    ones[i] = 1.0f;
+  upload(&k.rv, ones, c * 4);
+  free(ones);
+  int64_t scalars[2] = {1, 0};
+  upload(&k.scalars, scalars, sizeof(scalars));
+  upload(&k.backwardScalars, scalars, sizeof(scalars));
+
+  double act = (double)n * e;
+  struct {
+    const char *what;
+    Launch fn;
+    double bytes;
+  } runs[] = {{"forward", call_forward, 3 * act},
+              {"backward", call_backward, 3 * act},
+              {"step", call_step, 6 * act},
+              {"inference", call_infer, 2 * act}};
+  for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); ++i) {
+    double s = time_calls(runs[i].fn, &k);
+    double gbps = runs[i].bytes / s * 1e-9;
+    printf("{\"kind\": \"un\", \"shape\": \"%s\", \"dims\": [%lld, %lld, %lld], "
+           "\"dtype\": \"%s\", \"op\": \"%s\", \"us\": %.3f, \"bytes\": %.0f, "
+           "\"gbps\": %.1f, \"of_copy\": %.3f}\n",
+           shapeName, (long long)batch, (long long)tokens, (long long)c, dtype,
+           runs[i].what, s * 1e6, runs[i].bytes, gbps, gbps / copyAtSize);
+    fflush(stdout);
+  }
+  Buffer *all[] = {&k.x, &k.gy, &k.y, &k.z, &k.gx, &k.gamma, &k.beta,
+                   &k.ggamma, &k.gbeta, &k.rv, &k.rvNew, &k.var, &k.r,
+                   &k.ema, &k.emaNew, &k.win, &k.winNew, &k.wgz, &k.wgzNew,
+                   &k.scalars, &k.scalarsOut, &k.backwardScalars};
+  for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); ++i)
+    CU(cuMemFree(all[i]->ptr));
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1)
+    iters = atoi(argv[1]);
+  un_cuda_init();
+  CUdevice device;
+  CU(cuCtxGetDevice(&device));
+  char deviceName[256];
+  CU(cuDeviceGetName(deviceName, sizeof(deviceName), device));
+  int sms = 0, major = 0, minor = 0;
+  CU(cuDeviceGetAttribute(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
+                          device));
+  CU(cuDeviceGetAttribute(&major,
+                          CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device));
+  CU(cuDeviceGetAttribute(&minor,
+                          CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device));
+  printf("{\"kind\": \"device\", \"name\": \"%s\", \"sms\": %d, "
+         "\"compute_capability\": \"%d.%d\", \"iters\": %d}\n",
+         deviceName, sms, major, minor, iters);
+  CU(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
+  un_cuda_set_stream(stream);
+  un_cuda_set_synchronous(0);
+
+  copy_bandwidth((size_t)256 << 20);
+  struct {
+    const char *name;
+    int64_t b, t, c;
+  } shapes[] = {{"vits", 8, 197, 384}, {"bert", 8, 512, 768}};
+  const char *dtypes[] = {"f32", "bf16"};
+  for (size_t s = 0; s < 2; ++s)
+    for (size_t d = 0; d < 2; ++d) {
+      int64_t e = elem_bytes(dtypes[d]);
+      double copy = copy_bandwidth(
+          (size_t)(shapes[s].b * shapes[s].t * shapes[s].c * e));
+      bench(shapes[s].name, dtypes[d], shapes[s].b, shapes[s].t, shapes[s].c,
+            copy);
+    }
+  un_cuda_set_synchronous(1);
+  un_cuda_set_stream(NULL);
+  CU(cuStreamDestroy(stream));
+  return 0;
+}

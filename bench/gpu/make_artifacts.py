@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""Inputs of bench/gpu/build.sh: the MLIR to compile and the check data.
+
+    python3 bench/gpu/make_artifacts.py --out DIR
+
+writes into DIR:
+
+* kernels.mlir: destination-passing functions (`llvm.emit_c_interface`)
+  - for every part of every CPU integration sequence
+    (test/Integration/CPU/generate.py): `<case>_p<k>_forward/_backward`
+    (training) or `<case>_p<k>_infer` (inference), with the part's shapes
+    (dynamic dims stay dynamic), element type, windows, mask and
+    hyper-parameters;
+  - for the benchmarks: `bench_<shape>_<dtype>_forward/_backward/_infer` at
+    ViT-S (8x197x384) and BERT-base (8x512x768), f32 and bf16;
+* check/manifest.txt and check/<case>.p<k>.bin: what un_gpu_check runs and
+  its inputs (see harness/un_gpu_check.c for the format);
+* check/<case>.mlir: the CPU integration test files, whose `// EXPECTED:`
+  lines (values of the spec's reference) check_outputs.py compares with
+  what un_gpu_check prints; check/check_outputs.py.
+
+Deterministic: the data come from the generator's seeded streams.
+"""
+import argparse
+import pathlib
+import shutil
+import sys
+
+import numpy as np
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+CPU_TESTS = ROOT / "test" / "Integration" / "CPU"
+sys.path.insert(0, str(CPU_TESTS))
+sys.path.insert(0, str(ROOT / "python"))
+
+import generate as gen  # noqa: E402
+
+BENCH_SHAPES = {"vits": (8, 197, 384), "bert": (8, 512, 768)}
+BENCH_DTYPES = ("f32", "bf16")
+
+
+def memref(dims, et):
+    return "memref<" + "".join(f"{d}x" for d in dims) + f"{et}>"
+
+
+def tensor(dims, et):
+    return "tensor<" + "".join(f"{d}x" for d in dims) + f"{et}>"
+
+
+def attrs(hparams, keys):
+    return "{" + ", ".join(gen.fmt_attr(k, hparams[k]) for k in keys) + "}"
+
+
+def training_functions(name, et, x_dims, c, mf, mb, mask_dims, hparams):
+    """DPS forward and backward of one training configuration."""
+    XM, XT = memref(x_dims, et), tensor(x_dims, et)
+    GM, GT = memref([c], et), tensor([c], et)
+    SM, ST = memref([c], "f32"), tensor([c], "f32")
+    WFM, WFT = memref([mf, c], "f32"), tensor([mf, c], "f32")
+    WBM, WBT = memref([mb, c], "f32"), tensor([mb, c], "f32")
+    I2 = "memref<2xi64>"
+    fwd_attrs = attrs(hparams, gen.FWD_ATTRS)
+    bwd_attrs = attrs(hparams, gen.BWD_ATTRS)
+
+    def to_tensor(v, m, t):
+        return f"  %{v} = bufferization.to_tensor %{v}_m restrict : {m} to {t}\n"
+
+    def store(v, dest, t, m):
+        return (f"  bufferization.materialize_in_destination %{v} in restrict writable "
+                f"%{dest} : ({t}, {m}) -> ()\n")
+
+    ins = [("x", XM, XT), ("gamma", GM, GT), ("beta", GM, GT), ("rv", SM, ST),
+           ("win", WFM, WFT)]
+    mask = ""
+    if mask_dims is not None:
+        MM, MT = memref(mask_dims, "i1"), tensor(mask_dims, "i1")
+        ins.append(("mask", MM, MT))
+        mask = " mask %mask"
+    args = [f"%{v}_m: {m}" for v, m, _ in ins[:5]] + [f"%scalars: {I2}"]
+    if mask_dims is not None:
+        args.append(f"%mask_m: {MM}")
+    args += [f"%y_o: {XM}", f"%z_o: {XM}", f"%var_o: {SM}", f"%r_o: {SM}", f"%rv_o: {SM}",
+             f"%win_o: {WFM}", f"%scalars_o: {I2}"]
+    fwd = (f"func.func @{name}_forward({', '.join(args)}) "
+           "attributes {llvm.emit_c_interface} {\n")
+    fwd += "".join(to_tensor(v, m, t) for v, m, t in ins)
+    fwd_in = [XT, GT, GT, ST, WFT, "i64", "i64"] + ([MT] if mask_dims is not None else [])
+    fwd += ("  %c0 = arith.constant 0 : index\n  %c1 = arith.constant 1 : index\n"
+            f"  %t = memref.load %scalars[%c0] : {I2}\n"
+            f"  %skips = memref.load %scalars[%c1] : {I2}\n"
+            "  %y, %z, %var, %r, %skip, %rv1, %win1, %skips1 = un.train_forward %x, %gamma, "
+            f"%beta, %rv, %win, %t, %skips{mask} {fwd_attrs} : ({', '.join(fwd_in)}) -> "
+            f"({XT}, {XT}, {ST}, {ST}, i1, {ST}, {WFT}, i64)\n")
+    for v, dest, t, m in (("y", "y_o", XT, XM), ("z", "z_o", XT, XM), ("var", "var_o", ST, SM),
+                          ("r", "r_o", ST, SM), ("rv1", "rv_o", ST, SM),
+                          ("win1", "win_o", WFT, WFM)):
+        fwd += store(v, dest, t, m)
+    fwd += ("  %skip64 = arith.extui %skip : i1 to i64\n"
+            f"  memref.store %skip64, %scalars_o[%c0] : {I2}\n"
+            f"  memref.store %skips1, %scalars_o[%c1] : {I2}\n  return\n}}\n")
+
+    bins = [("gy", XM, XT), ("z", XM, XT), ("var", SM, ST), ("r", SM, ST), ("gamma", GM, GT),
+            ("ema", SM, ST), ("wgz", WBM, WBT)]
+    args = [f"%{v}_m: {m}" for v, m, _ in bins] + [
+        f"%scalars: {I2}", f"%gx_o: {XM}", f"%ggamma_o: {GM}", f"%gbeta_o: {GM}",
+        f"%ema_o: {SM}", f"%wgz_o: {WBM}"]
+    bwd = (f"func.func @{name}_backward({', '.join(args)}) "
+           "attributes {llvm.emit_c_interface} {\n")
+    bwd += "".join(to_tensor(v, m, t) for v, m, t in bins)
+    bwd += ("  %c0 = arith.constant 0 : index\n  %c1 = arith.constant 1 : index\n"
+            f"  %t = memref.load %scalars[%c0] : {I2}\n"
+            f"  %skip64 = memref.load %scalars[%c1] : {I2}\n"
+            "  %skip = arith.trunci %skip64 : i64 to i1\n"
+            "  %gx, %ggamma, %gbeta, %ema1, %wgz1 = un.train_backward %gy, %z, %var, %r, "
+            f"%skip, %gamma, %ema, %wgz, %t {bwd_attrs} : ({XT}, {XT}, {ST}, {ST}, i1, {GT}, "
+            f"{ST}, {WBT}, i64) -> ({XT}, {GT}, {GT}, {ST}, {WBT})\n")
+    for v, dest, t, m in (("gx", "gx_o", XT, XM), ("ggamma", "ggamma_o", GT, GM),
+                          ("gbeta", "gbeta_o", GT, GM), ("ema1", "ema_o", ST, SM),
+                          ("wgz1", "wgz_o", WBT, WBM)):
+        bwd += store(v, dest, t, m)
+    bwd += "  return\n}\n"
+    return fwd + "\n" + bwd
+
+
+def infer_function(name, et, x_dims, c, eps):
+    XM, XT = memref(x_dims, et), tensor(x_dims, et)
+    GM, GT = memref([c], et), tensor([c], et)
+    SM, ST = memref([c], "f32"), tensor([c], "f32")
+    attr = f" {{{gen.fmt_attr('eps', eps)}}}" if eps is not None else ""
+    return (f"func.func @{name}_infer(%x_m: {XM}, %gamma_m: {GM}, %beta_m: {GM}, "
+            f"%rv_m: {SM}, %y_o: {XM}) attributes {{llvm.emit_c_interface}} {{\n"
+            f"  %x = bufferization.to_tensor %x_m restrict : {XM} to {XT}\n"
+            f"  %gamma = bufferization.to_tensor %gamma_m restrict : {GM} to {GT}\n"
+            f"  %beta = bufferization.to_tensor %beta_m restrict : {GM} to {GT}\n"
+            f"  %rv = bufferization.to_tensor %rv_m restrict : {SM} to {ST}\n"
+            f"  %y = un.infer %x, %gamma, %beta, %rv{attr} : ({XT}, {GT}, {GT}, {ST}) -> {XT}\n"
+            f"  bufferization.materialize_in_destination %y in restrict writable %y_o : "
+            f"({XT}, {XM}) -> ()\n  return\n}}\n")
+
+
+def storage_bytes(a, dtype):
+    """Little-endian bytes of `a` in the activation storage type."""
+    a = np.asarray(a)
+    if dtype == "f16":
+        return np.asarray(a, np.float16).tobytes()
+    if dtype == "bf16":
+        bits = np.asarray(a, np.float32).view(np.uint32) >> 16
+        return bits.astype(np.uint16).tobytes()
+    return np.asarray(a, np.float32).tobytes()
+
+
+def ident(name):
+    return name.replace("-", "_")
+
+
+def check_parts(out):
+    """Functions, manifest and data of every CPU integration sequence."""
+    check = out / "check"
+    check.mkdir(parents=True, exist_ok=True)
+    funcs, manifest = [], []
+    for make in gen.CASES:
+        case = make()
+        manifest.append(f"file {case.name}.mlir")
+        shutil.copy(CPU_TESTS / f"{case.name}.mlir", check / f"{case.name}.mlir")
+        for k, p in enumerate(case.parts, 1):
+            name = f"{ident(case.name)}_p{k}"
+            data = bytearray()
+            if isinstance(p, gen.Training):
+                rank = p.xs[0].ndim
+                x_dims = p.x_dims if p.x_dims is not None else list(p.xs[0].shape)
+                c = p.c_dim if p.c_dim is not None else p.C
+                mf = p.mf_dim if p.mf_dim is not None else p.window_fwd
+                mb = p.mb_dim if p.mb_dim is not None else p.window_bwd
+                mask_dims = x_dims[:-1] if p.masks is not None else None
+                funcs.append(training_functions(name, p.dtype, x_dims, c, mf, mb, mask_dims,
+                                                p.hparams))
+                manifest.append(f"train {name} {p.dtype} {p.window_fwd} {p.window_bwd} {p.C} "
+                                f"{len(p.xs)} {int(p.masks is not None)} {rank}")
+                data += storage_bytes(p.gamma, p.dtype) + storage_bytes(p.beta, p.dtype)
+                for i, (x, gy) in enumerate(zip(p.xs, p.gys)):
+                    manifest.append("step " + " ".join(str(d) for d in x.shape))
+                    data += storage_bytes(x, p.dtype) + storage_bytes(gy, p.dtype)
+                    if p.masks is not None:
+                        data += np.asarray(p.masks[i], np.uint8).tobytes()
+            else:
+                x_dims = p.x_dims if p.x_dims is not None else list(p.x.shape)
+                c = p.c_dim if p.c_dim is not None else p.gamma.shape[0]
+                funcs.append(infer_function(name, p.dtype, x_dims, c, p.eps))
+                manifest.append(f"infer {name} {p.dtype} {p.x.ndim} "
+                                + " ".join(str(d) for d in p.x.shape))
+                data += (storage_bytes(p.x, p.dtype) + storage_bytes(p.gamma, p.dtype)
+                         + storage_bytes(p.beta, p.dtype)
+                         + np.asarray(p.running_var, np.float32).tobytes())
+            (check / f"{name}.bin").write_bytes(bytes(data))
+    (check / "manifest.txt").write_text("\n".join(manifest) + "\n")
+    shutil.copy(CPU_TESTS / "check_outputs.py", check / "check_outputs.py")
+    return funcs
+
+
+def bench_functions():
+    funcs = []
+    hp = gen.hp()
+    for shape_name, shape in BENCH_SHAPES.items():
+        for dtype in BENCH_DTYPES:
+            name = f"bench_{shape_name}_{dtype}"
+            C = shape[-1]
+            funcs.append(training_functions(name, dtype, list(shape), C, 4, 4, None, hp))
+            funcs.append(infer_function(name, dtype, list(shape), C, None))
+    return funcs
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    funcs = check_parts(out) + bench_functions()
+    (out / "kernels.mlir").write_text(
+        "// Generated by bench/gpu/make_artifacts.py.\n\n" + "\n".join(funcs))
+
+
+if __name__ == "__main__":
+    main()

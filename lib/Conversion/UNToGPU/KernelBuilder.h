@@ -1,0 +1,177 @@
+//===- KernelBuilder.h - Building blocks of the un GPU kernels --*- C++ -*-===//
+//
+// Part of the un-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Helpers that the convert-un-to-gpu kernels are written with: index
+// arithmetic, gpu.launch creation, warp and block reductions (xor shuffles
+// and workgroup memory), and the channel tiling of a channels-last [T, C]
+// activation (vectors of 16 bytes along C, coalesced, rows split over a 2-D
+// grid that fills the device).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef UN_LIB_CONVERSION_UNTOGPU_KERNELBUILDER_H
+#define UN_LIB_CONVERSION_UNTOGPU_KERNELBUILDER_H
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/Builders.h"
+
+#include <functional>
+#include <optional>
+
+namespace mlir {
+namespace un {
+namespace gpukernels {
+
+/// Threads of a warp (NVIDIA).
+constexpr int64_t kWarpSize = 32;
+/// Threads per block of the activation-sized kernels.
+constexpr int64_t kBlockThreads = 256;
+/// Threads of the single-block [window, C] statistics kernel.
+constexpr int64_t kStatsThreads = 512;
+/// Rows each thread handles per loop iteration (loads in flight).
+constexpr int64_t kRowUnroll = 4;
+/// Most channel vectors a block covers along C: 8 x 16 bytes = one 128-byte
+/// line per row, so a warp covers 4 rows and reduces them with shuffles.
+constexpr int64_t kMaxBlockColumns = 8;
+
+/// Index arithmetic that folds when its operands are constants.
+class IndexMath {
+public:
+  IndexMath(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+  Value c(int64_t value);
+  Value add(Value x, Value y);
+  Value sub(Value x, Value y);
+  Value mul(Value x, Value y);
+  Value div(Value x, Value y);
+  Value rem(Value x, Value y);
+  Value ceilDiv(Value x, Value y);
+  Value min(Value x, Value y);
+  Value max(Value x, Value y);
+  Value lt(Value x, Value y);
+  Value eq(Value x, Value y);
+  Value select(Value cond, Value x, Value y);
+  /// An index as f32 (exact below 2^24).
+  Value toF32(Value x);
+
+  OpBuilder &b;
+  Location loc;
+};
+
+/// An f32 constant.
+Value f32Const(OpBuilder &b, Location loc, float value);
+/// A vector<n x f32> splat constant.
+Value f32Splat(OpBuilder &b, Location loc, int64_t n, float value);
+/// Extends a float scalar or vector to f32 (no-op for f32).
+Value extToF32(OpBuilder &b, Location loc, Value v);
+/// Truncates an f32 scalar or vector to `elementType` (no-op for f32).
+Value truncFromF32(OpBuilder &b, Location loc, Value v, Type elementType);
+/// IEEE square root: libdevice's __nv_fsqrt_rn (`sqrt.rn.f32`), not
+/// math.sqrt, whose __nv_sqrtf is approximate unless the module asks for
+/// precise square roots through NVVM reflection.
+Value preciseSqrt(OpBuilder &b, Location loc, Value v);
+
+/// A gpu.launch with a 1-D block and a 2-D grid, being built.
+struct Kernel {
+  gpu::LaunchOp op;
+  Value threadId; ///< thread id x
+  Value blockIdX, blockIdY;
+  Value gridDimY;
+  int64_t threads = 0;
+  /// Workgroup (shared) memory buffers, memref<N x f32, workgroup>.
+  SmallVector<Value> workgroup;
+};
+
+/// Creates a gpu.launch of `gridX` x `gridY` blocks of `threads` threads
+/// at `b`'s insertion point, named `name` in gpu.module `moduleName` when
+/// outlined, with one f32 workgroup buffer per entry of `workgroupSizes`,
+/// and sets `b`'s insertion point inside its body, before its terminator.
+Kernel createKernel(OpBuilder &b, Location loc, StringRef moduleName,
+                    StringRef name, Value gridX, Value gridY, int64_t threads,
+                    ArrayRef<int64_t> workgroupSizes = {});
+
+/// Sums `v` (f32) over the lanes of a warp whose ids differ only in the
+/// bits from `firstOffset` (a power of two) to 16, with xor shuffles.
+Value warpSum(OpBuilder &b, Location loc, Value v, int64_t firstOffset = 1);
+
+/// Sums each of `values` (f32) over the whole block; every thread gets the
+/// totals. `scratch` is a workgroup buffer of at least
+/// (threads / 32) * values.size() f32. Contains barriers: every thread of
+/// the block must call it.
+SmallVector<Value> blockSum(OpBuilder &b, Location loc, Kernel &kernel,
+                            ValueRange values, Value scratch);
+
+/// How a [T, C] activation is split over a kernel: each thread owns one
+/// vector of `vectorWidth` channels (16 bytes where C allows) and a strided
+/// set of rows; a block covers `blockColumns` vectors x `blockRows` rows
+/// per step, the grid `gridX` x `gridY` blocks.
+struct ChannelTiling {
+  int64_t vectorWidth = 1;
+  int64_t blockColumns = 1;
+  int64_t blockRows = 1;
+  Type elementType;
+  Value tokens;         ///< T (index)
+  Value channels;       ///< C (index)
+  Value channelVectors; ///< C / vectorWidth
+  Value gridX, gridY;
+};
+
+/// Chooses the tiling of a [tokens, channels] activation of `elementType`
+/// for a grid of about `targetBlocks` blocks of kBlockThreads threads.
+ChannelTiling computeTiling(IndexMath &m, Value tokens, Value channels,
+                            Type elementType, int64_t targetBlocks);
+
+/// A thread's place in a channel-tiled kernel.
+struct TileCoords {
+  Value vectorIndex; ///< this thread's channel vector, clamped into range
+  Value valid;       ///< the unclamped vector index is in range
+  Value column;      ///< first channel of the vector
+  Value localColumn; ///< the vector's index within the block (0..BX-1)
+  Value rowStart, rowStride;
+};
+TileCoords getTileCoords(IndexMath &m, Kernel &kernel,
+                         const ChannelTiling &tiling);
+
+/// Body of a row loop: given kRowUnroll row indices (clamped into range, so
+/// loads are always in bounds), whether each is a real row, and the loop
+/// carried values, returns the next carried values.
+using RowChunkBody = std::function<SmallVector<Value>(
+    OpBuilder &, Location, ArrayRef<Value> rows, ArrayRef<Value> inRange,
+    ValueRange carried)>;
+
+/// Loops over this thread's rows, kRowUnroll at a time (no rows for
+/// threads whose channel vector is out of range).
+SmallVector<Value> forEachRowChunk(IndexMath &m, const TileCoords &coords,
+                                   const ChannelTiling &tiling,
+                                   ValueRange init, const RowChunkBody &body);
+
+/// Loads/stores the vector of `width` elements at [row, column] of a 2-D
+/// memref with the alignment its size gives (16 bytes: one 128-bit access).
+Value loadVector(OpBuilder &b, Location loc, Value memref,
+                 ArrayRef<Value> indices, int64_t width);
+void storeVector(OpBuilder &b, Location loc, Value vector, Value memref,
+                 ArrayRef<Value> indices);
+
+/// Loops `for (i = start; i < end; i += step)` without carried values.
+void forLoop(OpBuilder &b, Location loc, Value start, Value end, Value step,
+             function_ref<void(OpBuilder &, Location, Value)> body);
+
+/// Loops with carried values.
+SmallVector<Value>
+forLoop(OpBuilder &b, Location loc, Value start, Value end, Value step,
+        ValueRange init,
+        function_ref<SmallVector<Value>(OpBuilder &, Location, Value,
+                                        ValueRange)>
+            body);
+
+/// `if (cond) { body }` without results.
+void ifThen(OpBuilder &b, Location loc, Value cond,
+            function_ref<void(OpBuilder &, Location)> body);
+
+} // namespace gpukernels
+} // namespace un
+} // namespace mlir
+
+#endif // UN_LIB_CONVERSION_UNTOGPU_KERNELBUILDER_H
