@@ -1,8 +1,9 @@
 """Transformer blocks written with plain torch.nn, their LayerNorms swapped
-for UnifiedNorm (eval), through real torch-mlir: `un-raise-norms` finds
-every normalization, and the compiled CPU result equals PyTorch's. The same
-blocks with LayerNorm: every LayerNorm is reported, nothing is raised, and
-the numbers still match."""
+for UnifiedNorm (eval), through real torch-mlir, then
+`un-opt --un-raise-norms --un-inference-pipeline`: every normalization is
+found and folded away (no un op left), and the compiled CPU result equals
+PyTorch's. The same blocks with LayerNorm: every LayerNorm is reported,
+nothing is raised or folded, and the numbers still match."""
 import subprocess
 
 import numpy as np
@@ -19,9 +20,8 @@ from un_mlir.torch_mlir_import import import_model  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not UN_OPT.exists(), reason="un-opt is not built")
 
-# The pipeline after raising; un-inference-pipeline (folding) where it is
-# registered, the CPU lowering alone otherwise.
 RAISE = ["--un-raise-norms"]
+FOLD = ["--un-raise-norms", "--un-inference-pipeline"]
 
 
 def unified(model, seed):
@@ -44,8 +44,8 @@ def compile_and_run(text, inputs, out_rank, tmp_path):
     return y
 
 
-def raise_norms(text):
-    proc = subprocess.run([str(UN_OPT), *RAISE], input=text, capture_output=True, text=True)
+def un_opt(text, flags):
+    proc = subprocess.run([str(UN_OPT), *flags], input=text, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout, proc.stderr
 
@@ -67,13 +67,17 @@ def test_unified_norm_blocks(case, tmp_path):
     model, inputs = case()
     model = unified(model, seed=3)
     want = model(*inputs).detach().numpy()
-    raised, remarks = raise_norms(import_model(model, *inputs))
+    text = import_model(model, *inputs)
+    raised, remarks = un_opt(text, RAISE)
     norms = sum(isinstance(m, UnifiedNorm) for m in model.modules())
     assert norms == 2
     assert raised.count("un.affine") + raised.count("un.infer") == norms
     assert "per-token normalization" not in remarks
-    got = compile_and_run(raised, inputs, 3, tmp_path)
-    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+    folded, _ = un_opt(text, FOLD)
+    assert "un." not in folded  # no normalization left
+    for ir in (raised, folded):
+        got = compile_and_run(ir, inputs, 3, tmp_path)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
 
 
 @pytest.mark.parametrize("case", [vit_case, bert_case], ids=["vit", "bert"])
@@ -81,8 +85,8 @@ def test_layer_norm_blocks_are_reported_not_raised(case, tmp_path):
     model, inputs = case()
     model = model.eval()
     want = model(*inputs).detach().numpy()
-    raised, remarks = raise_norms(import_model(model, *inputs))
-    assert "un.affine" not in raised and "un.infer" not in raised
+    folded, remarks = un_opt(import_model(model, *inputs), FOLD)
+    assert "un." not in folded
     assert remarks.count("per-token normalization") == 2
-    got = compile_and_run(raised, inputs, 3, tmp_path)
+    got = compile_and_run(folded, inputs, 3, tmp_path)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
