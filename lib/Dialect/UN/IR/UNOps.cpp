@@ -153,32 +153,42 @@ static LogicalResult verifyHyperParameters(Operation *op,
 // Composite ops
 //===----------------------------------------------------------------------===//
 
+/// The statistics state of a forward step (`un.train_forward`,
+/// `un.smooth_forward_stats`): running_var and win_x2 in, var and r out,
+/// the updated state of the same types, and the hyper-parameters.
+template <typename OpTy>
+static LogicalResult verifyForwardStatistics(OpTy op, ChannelChecker &cc) {
+  if (failed(verifyChannelVector(cc, "running_var",
+                                 rankedType(op.getRunningVar()))) ||
+      failed(verifyWindow(cc, "win_x2", rankedType(op.getWinX2()))) ||
+      failed(verifyChannelVector(cc, "var", rankedType(op.getVar()))) ||
+      failed(verifyChannelVector(cc, "r", rankedType(op.getR()))) ||
+      failed(verifySameType(op, "running_var_new",
+                            op.getRunningVarNew().getType(), "running_var",
+                            op.getRunningVar().getType())) ||
+      failed(verifySameType(op, "win_x2_new", op.getWinX2New().getType(),
+                            "win_x2", op.getWinX2().getType())))
+    return failure();
+  return verifyHyperParameters(
+      op, {op.getEps().convertToFloat(), op.getMomentum().convertToFloat(),
+           op.getRMax().convertToFloat(), op.getWarmupIters(),
+           op.getRWarmup()});
+}
+
 LogicalResult TrainForwardOp::verify() {
   ChannelChecker cc(*this);
   RankedTensorType x = rankedType(getX());
   Type elt = x.getElementType();
   if (failed(verifyActivation(cc, "x", x)) ||
       failed(verifyChannelVector(cc, "gamma", rankedType(getGamma()), elt)) ||
-      failed(verifyChannelVector(cc, "beta", rankedType(getBeta()), elt)) ||
-      failed(verifyChannelVector(cc, "running_var",
-                                 rankedType(getRunningVar()))) ||
-      failed(verifyWindow(cc, "win_x2", rankedType(getWinX2()))))
+      failed(verifyChannelVector(cc, "beta", rankedType(getBeta()), elt)))
     return failure();
   if (getMask() && failed(verifyMask(*this, rankedType(getMask()), x)))
     return failure();
   if (failed(verifySameType(*this, "y", getY().getType(), "x", x)) ||
-      failed(verifySameType(*this, "z", getZ().getType(), "x", x)) ||
-      failed(verifyChannelVector(cc, "var", rankedType(getVar()))) ||
-      failed(verifyChannelVector(cc, "r", rankedType(getR()))) ||
-      failed(verifySameType(*this, "running_var_new",
-                            getRunningVarNew().getType(), "running_var",
-                            getRunningVar().getType())) ||
-      failed(verifySameType(*this, "win_x2_new", getWinX2New().getType(),
-                            "win_x2", getWinX2().getType())))
+      failed(verifySameType(*this, "z", getZ().getType(), "x", x)))
     return failure();
-  return verifyHyperParameters(
-      *this, {getEps().convertToFloat(), getMomentum().convertToFloat(),
-              getRMax().convertToFloat(), getWarmupIters(), getRWarmup()});
+  return verifyForwardStatistics(*this, cc);
 }
 
 LogicalResult TrainBackwardOp::verify() {
@@ -237,21 +247,9 @@ LogicalResult QuadraticMeanOp::verify() {
 
 LogicalResult SmoothForwardStatsOp::verify() {
   ChannelChecker cc(*this);
-  if (failed(verifyChannelVector(cc, "psi", rankedType(getPsi()))) ||
-      failed(verifyChannelVector(cc, "running_var",
-                                 rankedType(getRunningVar()))) ||
-      failed(verifyWindow(cc, "win_x2", rankedType(getWinX2()))) ||
-      failed(verifyChannelVector(cc, "var", rankedType(getVar()))) ||
-      failed(verifyChannelVector(cc, "r", rankedType(getR()))) ||
-      failed(verifySameType(*this, "running_var_new",
-                            getRunningVarNew().getType(), "running_var",
-                            getRunningVar().getType())) ||
-      failed(verifySameType(*this, "win_x2_new", getWinX2New().getType(),
-                            "win_x2", getWinX2().getType())))
+  if (failed(verifyChannelVector(cc, "psi", rankedType(getPsi()))))
     return failure();
-  return verifyHyperParameters(
-      *this, {getEps().convertToFloat(), getMomentum().convertToFloat(),
-              getRMax().convertToFloat(), getWarmupIters(), getRWarmup()});
+  return verifyForwardStatistics(*this, cc);
 }
 
 LogicalResult NormalizeOp::verify() {
