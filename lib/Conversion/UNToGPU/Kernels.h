@@ -77,6 +77,11 @@ struct PartialSums {
   int64_t numSums = 0;
 };
 
+/// Inside a kernel: the total over the block rows of partial sum `k` for
+/// `channel`.
+Value sumPartials(OpBuilder &b, Location loc, const PartialSums &partials,
+                  int64_t k, Value channel);
+
 /// Column sums of x^2 over the unpadded rows of x [T, C] (mask: [T] i1 or
 /// null).
 PartialSums emitSquareSums(OpBuilder &b, Location loc, KernelContext &ctx,

@@ -29,26 +29,6 @@ using namespace mlir;
 using namespace mlir::un;
 using namespace mlir::un::gpukernels;
 
-/// Sum over the partial rows of sum `k` for `channel` (in a kernel).
-static Value sumPartialRows(OpBuilder &b, Location loc,
-                            const PartialSums &partials, int64_t k,
-                            Value channel) {
-  IndexMath m(b, loc);
-  return forLoop(b, loc, m.c(0), partials.rows, m.c(1),
-                 ValueRange{f32Const(b, loc, 0.0f)},
-                 [&](OpBuilder &nb, Location l, Value g,
-                     ValueRange acc) -> SmallVector<Value> {
-                   IndexMath nm(nb, l);
-                   Value row =
-                       nm.add(nm.mul(g, nm.c(partials.numSums)), nm.c(k));
-                   Value v = memref::LoadOp::create(
-                       nb, l, partials.buffer,
-                       nm.add(nm.mul(row, partials.channels), channel));
-                   return {arith::AddFOp::create(nb, l, acc[0], v)};
-                 })
-      .front();
-}
-
 static Value i64Const(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIntOp::create(b, loc, b.getI64Type(), v);
 }
@@ -165,7 +145,7 @@ void gpukernels::emitForwardStats(OpBuilder &b, Location loc,
             Value psi;
             if (args.partials)
               psi = arith::DivFOp::create(
-                  nb, l, sumPartialRows(nb, l, *args.partials, 0, c), count);
+                  nb, l, sumPartials(nb, l, *args.partials, 0, c), count);
             else
               psi = memref::LoadOp::create(nb, l, args.psi, c);
             memref::StoreOp::create(nb, l, psi, args.var, c);
@@ -293,12 +273,12 @@ void gpukernels::emitGradStats(OpBuilder &b, Location loc, KernelContext &ctx,
     Value gz;
     if (args.partials) {
       gz = arith::DivFOp::create(
-          nb, l, sumPartialRows(nb, l, *args.partials, 0, c), count);
+          nb, l, sumPartials(nb, l, *args.partials, 0, c), count);
       Value outs[] = {args.ggamma, args.gbeta};
       for (auto [k, out] : llvm::enumerate(outs)) {
         if (!out)
           continue;
-        Value s = sumPartialRows(nb, l, *args.partials, k + 1, c);
+        Value s = sumPartials(nb, l, *args.partials, k + 1, c);
         Type type = cast<MemRefType>(out.getType()).getElementType();
         memref::StoreOp::create(nb, l, truncFromF32(nb, l, s, type), out, c);
       }

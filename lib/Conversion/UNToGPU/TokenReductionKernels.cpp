@@ -219,10 +219,9 @@ PartialSums gpukernels::emitGradSums(OpBuilder &b, Location loc,
       });
 }
 
-/// Sum over the partial rows of sum `k` for channel `channel` (in a kernel).
-static Value sumPartials(OpBuilder &b, Location loc,
-                         const PartialSums &partials, int64_t k,
-                         Value channel) {
+Value gpukernels::sumPartials(OpBuilder &b, Location loc,
+                              const PartialSums &partials, int64_t k,
+                              Value channel) {
   IndexMath m(b, loc);
   return forLoop(b, loc, m.c(0), partials.rows, m.c(1),
                  ValueRange{f32Const(b, loc, 0.0f)},
