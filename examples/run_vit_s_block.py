@@ -2,7 +2,8 @@
 and checks what it computes against the numpy reference of the spec:
   - @norm_training_step over a sequence of steps (warm-up, then smoothing
     and outlier filtration), every output and the state after each step;
-  - @mlp_inference (UN inference then the MLP and the residual).
+  - @mlp_inference (UN inference then the MLP and the residual), compiled
+    as written and with UN folded into the first Linear.
 Prints one line per check and exits 1 on any mismatch.
 """
 import pathlib
@@ -50,12 +51,17 @@ def main():
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         lib = memref.load(aot.compile_shared_library(text, pathlib.Path(tmp) / "block.so"))
+        folded_lib = memref.load(aot.compile_shared_library(
+            text, pathlib.Path(tmp) / "folded.so",
+            pipeline=["un-inference-pipeline", "un-cpu-pipeline"]))
     train = memref.FunctionWithResults(
         lib, "norm_training_step",
         [("memref", 3, np.float32), ("memref", 3, np.float32)]
         + [("memref", 1, np.float32)] * 4 + [("memref", 2, np.float32)] * 2
         + [("scalar", "i64")], scalar_args={8: "i64", 9: "i64"})
     infer = memref.FunctionWithResults(lib, "mlp_inference", [("memref", 2, np.float32)])
+    infer_folded = memref.FunctionWithResults(folded_lib, "mlp_inference",
+                                              [("memref", 2, np.float32)])
 
     # The first steps of training (the example keeps warmup_iters = 4000, so
     # var = psi and r = 1 while the window fills); every output and the
@@ -100,6 +106,12 @@ def main():
     # Two matmuls of depth 384 and 1536 accumulate in f32 in another order
     # than numpy's float64: judged relative to the output's scale.
     ok &= check("y = x + MLP(UN(x))", {"y": rel_err(y, want, floor=1e-2)}, 1e-4)
+    # The same function compiled with UN folded into the first Linear
+    # (un-inference-pipeline): the same numbers as the unfolded one, up to
+    # the rounding of the folded weights (judged against max |y|).
+    (y_folded,) = infer_folded(x, w1, b1, w2, b2)
+    ok &= check("folded (un-inference-pipeline)", {"y": rel_err(y_folded, y, floor=1.0)},
+                1e-5)
     print("== result check:", "PASS" if ok else "FAIL")
     return 0 if ok else 1
 
