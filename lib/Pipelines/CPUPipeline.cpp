@@ -13,7 +13,10 @@
 //     so the C interface takes plain strided memrefs; results written with
 //     bufferization.materialize_in_destination land directly in the
 //     caller's buffers), then ownership-based deallocation;
-//  4. linalg -> loops, then everything to the LLVM dialect (bf16 casts are
+//  4. static f32 matmuls / batch_matmuls -> register tiles of vector FMAs
+//     (un-cpu-tile-and-vectorize; the vector ops are lowered by
+//     convert-vector-to-scf and convert-vector-to-llvm), the other linalg
+//     ops -> loops, then everything to the LLVM dialect (bf16 casts are
 //     expanded to integer ops so no soft-float runtime is needed).
 //
 //===----------------------------------------------------------------------===//
@@ -51,11 +54,15 @@ void un::buildUNCPUPipeline(OpPassManager &pm) {
                   "canonicalize,"
                   "buffer-deallocation-pipeline,"
                   "convert-bufferization-to-memref,"
+                  "un-cpu-tile-and-vectorize,"
                   "convert-linalg-to-loops,"
+                  "convert-vector-to-scf{full-unroll=true},"
                   "convert-scf-to-cf,"
                   "expand-strided-metadata,"
                   "lower-affine,"
                   "arith-expand{include-bf16},"
+                  "convert-vector-to-llvm{vector-contract-lowering="
+                  "outerproduct},"
                   "convert-math-to-llvm,"
                   "convert-math-to-libm,"
                   "finalize-memref-to-llvm,"

@@ -188,4 +188,72 @@ def UNFoldIntoLinear : Pass<"un-fold-into-linear", "::mlir::ModuleOp"> {
                            "::mlir::un::UNDialect"];
 }
 
+def UNCPUTileAndVectorize : Pass<"un-cpu-tile-and-vectorize"> {
+  let summary = "Register-tile and vectorize static matmuls on buffers";
+  let description = [{
+    Runs after bufferization. Every `linalg.matmul` and `linalg.batch_matmul`
+    on static f32 memrefs with the default indexing maps (and, with
+    `specialize-generics`, every contraction `linalg.generic` that
+    specializes to one) becomes loops over register tiles of
+    `[tile-m, tile-n]` of the result: the result is split into the part
+    that the tile divides and the M and N remainders, each tiled by its own
+    static size, so no tile has a dynamic shape and nothing is masked or
+    padded. A batch_matmul becomes a loop over the batch of such matmuls on
+    rank-reduced views. Each tile is a loop over k of
+    `acc[tm, tn] += A[:, k] (x) B[k, :]` in the vector dialect: the
+    accumulator is read once before the k loop, carried as a
+    `vector<tm x tn>` and written once after it; each step is one
+    `vector.contract`. The sum over k keeps its order
+    (k = 0 .. K-1) for every element. Matmuls with dynamic shapes, other
+    element types or transposed operands are left to
+    `convert-linalg-to-loops`.
+
+    Lower the result with `convert-vector-to-scf{full-unroll=true}` and
+    `convert-vector-to-llvm{vector-contract-lowering=outerproduct}` (one
+    vector FMA per row of the tile and step of k), as `un-cpu-pipeline`
+    does.
+
+    Before:
+
+    ```mlir
+    linalg.matmul ins(%a, %b : memref<197x384xf32>, memref<384x1152xf32>)
+                  outs(%c : memref<197x1152xf32>)
+    ```
+
+    After (the [192, 1152] part; a second nest does rows 192..196 in tiles
+    of [5, 32]):
+
+    ```mlir
+    scf.for %i = %c0 to %c192 step %c8 {
+      scf.for %j = %c0 to %c1152 step %c32 {
+        %ct = memref.subview %c[%i, %j] [8, 32] [1, 1] : ...
+        %acc0 = vector.transfer_read %ct[...] : ..., vector<8x32xf32>
+        %acc = scf.for %k = %c0 to %c384 step %c1 iter_args(%acc1 = %acc0) {
+          %va = vector.transfer_read ... : ..., vector<8x1xf32>
+          %vb = vector.transfer_read ... : ..., vector<1x32xf32>
+          %r = vector.contract {...} %va, %vb, %acc1 : ...
+          scf.yield %r : vector<8x32xf32>
+        }
+        vector.transfer_write %acc, %ct[...] : vector<8x32xf32>, ...
+      }
+    }
+    ```
+  }];
+  let options = [
+    Option<"tileM", "tile-m", "int64_t", "8",
+           "Rows of the result per register tile">,
+    Option<"tileN", "tile-n", "int64_t", "32",
+           "Columns of the result per register tile (a multiple of the "
+           "vector width: 32 = two AVX-512 registers of f32)">,
+    Option<"specializeGenerics", "specialize-generics", "bool", "true",
+           "Also handle contraction linalg.generics that are plain "
+           "matmuls or batch_matmuls">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // UN_DIALECT_UN_TRANSFORMS_PASSES_TD
