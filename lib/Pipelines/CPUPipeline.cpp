@@ -71,7 +71,8 @@ void un::buildUNCPUPipeline(OpPassManager &pm) {
 }
 
 void un::buildUNGPUEmulationPipeline(OpPassManager &pm) {
-  addPipeline(pm, "un-decompose,convert-un-to-gpu,un-gpu-emulate,"
+  addPipeline(pm, "un-decompose,convert-un-to-gpu,un-gpu-matmul,"
+                  "un-gpu-emulate,"
                   "canonicalize,cse");
   buildUNCPUPipeline(pm);
 }

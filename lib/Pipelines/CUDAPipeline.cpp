@@ -8,7 +8,9 @@
 //  1. un ops -> structured gpu.launch kernels on buffers (un-decompose,
 //     convert-un-to-gpu: coalesced 128-bit loads, shuffle/shared-memory
 //     reductions, fused statistics kernels; see docs/cuda.md);
-//  2. whatever else is on tensors (epilogues, matmuls) -> linalg ->
+//     static f32 matmuls / batch_matmuls -> shared-memory tiled kernels
+//     (un-gpu-matmul: 64x64 block tiles, K steps of 16, 4x4 per thread);
+//  2. whatever else is on tensors (epilogues, other matmuls) -> linalg ->
 //     one-shot bufferization (identity layouts at function boundaries, as
 //     in the CPU pipeline) -> parallel loops tiled 16x16 / 256 -> gpu.launch;
 //  3. kernel outlining into one gpu.module, un-gpu-device-buffers
@@ -45,6 +47,7 @@ void un::buildUNToGPUKernelsPipeline(OpPassManager &pm,
                                      const UNCUDAPipelineOptions &options) {
   addPipeline(pm, llvm::formatv("un-decompose,"
                                 "convert-un-to-gpu{{sm-count={0}},"
+                                "un-gpu-matmul,"
                                 "canonicalize,cse",
                                 options.smCount.getValue())
                       .str());

@@ -61,9 +61,14 @@ def main(argv=None):
     parser.add_argument("what", choices=["ptx"])
     parser.add_argument("input")
     parser.add_argument("-o", "--output", default="-")
+    parser.add_argument("--binary", default=None,
+                        help="only the gpu.binary of this name (e.g. un_kernels: "
+                             "the generic path puts each of its kernels in its own)")
     args = parser.parse_args(argv)
     with open(args.input) as f:
         found = objects(f.read())
+    if args.binary is not None:
+        found = [o for o in found if o[0].lstrip("@") == args.binary.lstrip("@")]
     if not found:
         sys.exit(f"{args.input}: no gpu.binary")
     data = b"".join(payload for _, _, payload in found)

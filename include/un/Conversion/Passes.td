@@ -151,6 +151,57 @@ def UNGPUDeviceBuffers : Pass<"un-gpu-device-buffers", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def UNGPUMatmul : Pass<"un-gpu-matmul", "::mlir::ModuleOp"> {
+  let summary = "Static f32 linalg.matmul / batch_matmul to tiled GPU kernels";
+  let description = [{
+    Replaces every `linalg.matmul` and `linalg.batch_matmul` on tensors
+    with static shapes, f32 operands and the default indexing maps by one
+    shared-memory tiled `gpu.launch` (SGEMM): blocks of 256 threads compute
+    64 x 64 tiles of the result (grid `ceil(N/64) x ceil(M/64) x batch`),
+    stepping K by 16: the block stages the A tile (transposed, padded) and
+    the B tile in workgroup memory with coalesced loads, `gpu.barrier`,
+    then each thread accumulates a 4 x 4 micro-tile in registers; loads
+    outside the operands read 0 and stores outside the result are skipped
+    (shapes need not be multiples of the tile). Operands are read through
+    `bufferization.to_buffer`, the result is a new buffer seen through
+    `bufferization.to_tensor`; a constant `linalg.fill` init becomes the
+    accumulators' start value. Other matmuls (dynamic shapes, other
+    element types, transposed maps) are left for the generic path.
+
+    Before:
+
+    ```mlir
+    %c = linalg.matmul ins(%a, %b : tensor<197x384xf32>, tensor<384x1152xf32>)
+                       outs(%zero : tensor<197x1152xf32>) -> tensor<197x1152xf32>
+    ```
+
+    After (abridged):
+
+    ```mlir
+    %buf = memref.alloc() : memref<197x1152xf32>
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c18, %gy = %c4, %gz = %c1)
+               threads(%tx, %ty, %tz) in (%x = %c256, %y = %c1, %z = %c1)
+               workgroup(%at : memref<1040xf32, #gpu.address_space<workgroup>>,
+                         %bt : memref<1024xf32, #gpu.address_space<workgroup>>) {
+      scf.for %step = %c0 to %c24 step %c1 iter_args(...) {
+        // 4 + 4 coalesced loads into %at / %bt
+        gpu.barrier
+        // 16 k unrolled: 4 + 4 workgroup loads, 16 math.fma each
+        gpu.barrier
+      }
+      // bounds-checked stores of the 4 x 4 micro-tile
+    }
+    %c = bufferization.to_tensor %buf restrict writable : ...
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::gpu::GPUDialect", "::mlir::LLVM::LLVMDialect",
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect"
+  ];
+}
+
 def UNGPUEmulate : Pass<"un-gpu-emulate", "::mlir::ModuleOp"> {
   let summary = "Run gpu.launch kernels sequentially on the host (testing)";
   let description = [{
@@ -165,7 +216,9 @@ def UNGPUEmulate : Pass<"un-gpu-emulate", "::mlir::ModuleOp"> {
     (`un-gpu-emulation-pipeline`, test/Integration/GPUEmulation).
     libdevice's `__nv_fsqrt_rn` becomes `math.sqrt`.
 
-    Requires barriers and shuffles at the top level of kernel bodies, xor
+    Top-level `scf.for` loops with constant bounds that contain barriers
+    (the K loop of `un-gpu-matmul`) are unrolled first. Requires barriers
+    and shuffles at the top level of kernel bodies otherwise, xor
     shuffles with constant offset and width, and ids taken from the
     launch's block arguments, as `convert-un-to-gpu` emits them.
   }];

@@ -20,8 +20,12 @@
 // the reductions and the data flow of the kernels (not their speed, nor
 // races that the barriers would not prevent).
 //
-// Limitations (all met by convert-un-to-gpu's kernels): barriers and
-// shuffles at the top level of the body; xor shuffles with constant offset
+// Top-level scf.for loops with constant bounds that contain barriers (the K
+// loop of un-gpu-matmul) are unrolled first, so that their barriers are at
+// the top level.
+//
+// Limitations (all met by convert-un-to-gpu's and un-gpu-matmul's kernels):
+// barriers and shuffles at the top level of the body (after unrolling); xor shuffles with constant offset
 // and width; thread and block ids taken from the launch's block arguments.
 //
 //===----------------------------------------------------------------------===//
@@ -34,6 +38,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 
@@ -72,6 +77,21 @@ static LogicalResult emulate(gpu::LaunchOp launch) {
     call.getResult().replaceAllUsesWith(root);
     call->erase();
   }
+
+  // Loops whose bodies contain barriers or shuffles: unrolled.
+  SmallVector<scf::ForOp> loops;
+  for (Operation &op : body.without_terminator())
+    if (auto loop = dyn_cast<scf::ForOp>(op))
+      if (loop->walk([](Operation *inner) {
+                return isa<gpu::BarrierOp, gpu::ShuffleOp>(inner)
+                           ? WalkResult::interrupt()
+                           : WalkResult::advance();
+              }).wasInterrupted())
+        loops.push_back(loop);
+  for (scf::ForOp loop : loops)
+    if (failed(loopUnrollFull(loop)))
+      return loop.emitError("un-gpu-emulate: cannot unroll a loop that "
+                            "contains barriers (constant bounds needed)");
 
   SmallVector<Segment> segments(1);
   DenseMap<Operation *, unsigned> segmentOf;

@@ -128,7 +128,8 @@ Value gpukernels::preciseSqrt(OpBuilder &b, Location loc, Value v) {
 Kernel gpukernels::createKernel(OpBuilder &b, Location loc,
                                 StringRef moduleName, StringRef name,
                                 Value gridX, Value gridY, int64_t threads,
-                                ArrayRef<int64_t> workgroupSizes) {
+                                ArrayRef<int64_t> workgroupSizes,
+                                Value gridZ) {
   // Declare the libdevice functions the kernels call; kernel outlining
   // copies the declarations that a kernel uses into its gpu.module.
   Operation *parent = b.getInsertionBlock()->getParentOp();
@@ -143,8 +144,9 @@ Kernel gpukernels::createKernel(OpBuilder &b, Location loc,
   }
   IndexMath m(b, loc);
   Value one = m.c(1);
-  auto launch = gpu::LaunchOp::create(b, loc, gridX, gridY, one,
-                                      m.c(threads), one, one);
+  auto launch = gpu::LaunchOp::create(b, loc, gridX, gridY,
+                                      gridZ ? gridZ : one, m.c(threads), one,
+                                      one);
   launch.setModuleAttr(FlatSymbolRefAttr::get(b.getContext(), moduleName));
   launch.setFunctionAttr(FlatSymbolRefAttr::get(b.getContext(), name));
   Block &body = launch.getBody().front();
@@ -165,6 +167,7 @@ Kernel gpukernels::createKernel(OpBuilder &b, Location loc,
   kernel.threadId = launch.getThreadIds().x;
   kernel.blockIdX = launch.getBlockIds().x;
   kernel.blockIdY = launch.getBlockIds().y;
+  kernel.blockIdZ = launch.getBlockIds().z;
   kernel.gridDimY = launch.getGridSize().y;
   b.setInsertionPoint(body.getTerminator());
   return kernel;

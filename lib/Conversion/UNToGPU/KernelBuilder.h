@@ -77,7 +77,7 @@ Value preciseSqrt(OpBuilder &b, Location loc, Value v);
 struct Kernel {
   gpu::LaunchOp op;
   Value threadId; ///< thread id x
-  Value blockIdX, blockIdY;
+  Value blockIdX, blockIdY, blockIdZ;
   Value gridDimY;
   int64_t threads = 0;
   /// Workgroup (shared) memory buffers, memref<N x f32, workgroup>.
@@ -88,9 +88,11 @@ struct Kernel {
 /// at `b`'s insertion point, named `name` in gpu.module `moduleName` when
 /// outlined, with one f32 workgroup buffer per entry of `workgroupSizes`,
 /// and sets `b`'s insertion point inside its body, before its terminator.
+/// `gridZ` (default 1) adds a third grid dimension.
 Kernel createKernel(OpBuilder &b, Location loc, StringRef moduleName,
                     StringRef name, Value gridX, Value gridY, int64_t threads,
-                    ArrayRef<int64_t> workgroupSizes = {});
+                    ArrayRef<int64_t> workgroupSizes = {},
+                    Value gridZ = Value());
 
 /// Sums `v` (f32) over the lanes of a warp whose ids differ only in the
 /// bits from `firstOffset` (a power of two) to 16, with xor shuffles.
