@@ -38,12 +38,8 @@ static void emitElementwise(OpBuilder &b, Location loc, KernelContext &ctx,
                             ArrayRef<Value> params, ArrayRef<Value> outputs,
                             ParamPrologue prologue, RowMap map) {
   IndexMath m(b, loc);
-  Value first = activations.front();
-  Type elementType = cast<MemRefType>(first.getType()).getElementType();
-  Value tokens = b.createOrFold<memref::DimOp>(loc, first, 0);
-  Value channels = b.createOrFold<memref::DimOp>(loc, first, 1);
   ChannelTiling tiling =
-      computeTiling(m, tokens, channels, elementType, 8 * ctx.smCount);
+      computeTiling(m, activations.front(), 8 * ctx.smCount);
   const int64_t width = tiling.vectorWidth;
 
   OpBuilder::InsertionGuard guard(b);

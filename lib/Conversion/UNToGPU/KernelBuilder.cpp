@@ -220,9 +220,11 @@ SmallVector<Value> gpukernels::blockSum(OpBuilder &b, Location loc,
 // Channel tiling
 //===----------------------------------------------------------------------===//
 
-ChannelTiling gpukernels::computeTiling(IndexMath &m, Value tokens,
-                                        Value channels, Type elementType,
+ChannelTiling gpukernels::computeTiling(IndexMath &m, Value activation,
                                         int64_t targetBlocks) {
+  Type elementType = cast<MemRefType>(activation.getType()).getElementType();
+  Value tokens = m.b.createOrFold<memref::DimOp>(m.loc, activation, 0);
+  Value channels = m.b.createOrFold<memref::DimOp>(m.loc, activation, 1);
   ChannelTiling tiling;
   tiling.elementType = elementType;
   tiling.tokens = tokens;

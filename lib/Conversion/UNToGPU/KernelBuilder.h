@@ -120,10 +120,11 @@ struct ChannelTiling {
   Value gridX, gridY;
 };
 
-/// Chooses the tiling of a [tokens, channels] activation of `elementType`
-/// for a grid of about `targetBlocks` blocks of kBlockThreads threads.
-ChannelTiling computeTiling(IndexMath &m, Value tokens, Value channels,
-                            Type elementType, int64_t targetBlocks);
+/// Chooses the tiling of the [tokens, channels] activation buffer
+/// `activation` for a grid of about `targetBlocks` blocks of kBlockThreads
+/// threads.
+ChannelTiling computeTiling(IndexMath &m, Value activation,
+                            int64_t targetBlocks);
 
 /// A thread's place in a channel-tiled kernel.
 struct TileCoords {

@@ -29,6 +29,34 @@ using namespace mlir;
 using namespace mlir::un;
 using namespace mlir::un::gpukernels;
 
+/// Inside a kernel: copies column `channel` of `window` [rows, C] to
+/// `windowNew` with row `slot` replaced by `value`, and returns the column
+/// sum of the new window (and, with `withLogs`, the sum of its logs).
+static SmallVector<Value> updateWindowColumn(OpBuilder &b, Location loc,
+                                             Value window, Value windowNew,
+                                             Value rows, Value slot,
+                                             Value value, Value channel,
+                                             bool withLogs) {
+  IndexMath m(b, loc);
+  SmallVector<Value> init(withLogs ? 2 : 1, f32Const(b, loc, 0.0f));
+  return forLoop(
+      b, loc, m.c(0), rows, m.c(1), init,
+      [&](OpBuilder &ib, Location il, Value i,
+          ValueRange s) -> SmallVector<Value> {
+        IndexMath im(ib, il);
+        Value old =
+            memref::LoadOp::create(ib, il, window, ValueRange{i, channel});
+        Value w = arith::SelectOp::create(ib, il, im.eq(i, slot), value, old);
+        memref::StoreOp::create(ib, il, w, windowNew, ValueRange{i, channel});
+        SmallVector<Value> sums = {arith::AddFOp::create(ib, il, s[0], w)};
+        if (withLogs)
+          sums.push_back(arith::AddFOp::create(
+              ib, il, s[1], math::LogOp::create(ib, il, w)));
+        return sums;
+      });
+}
+
+
 static Value i64Const(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIntOp::create(b, loc, b.getI64Type(), v);
 }
@@ -149,22 +177,9 @@ void gpukernels::emitForwardStats(OpBuilder &b, Location loc,
             else
               psi = memref::LoadOp::create(nb, l, args.psi, c);
             memref::StoreOp::create(nb, l, psi, args.var, c);
-            SmallVector<Value> sums = forLoop(
-                nb, l, nm.c(0), rows, nm.c(1),
-                ValueRange{f32Const(nb, l, 0.0f), f32Const(nb, l, 0.0f)},
-                [&](OpBuilder &ib, Location il, Value i,
-                    ValueRange s) -> SmallVector<Value> {
-                  IndexMath im(ib, il);
-                  Value old = memref::LoadOp::create(ib, il, args.window,
-                                                     ValueRange{i, c});
-                  Value w = arith::SelectOp::create(ib, il, im.eq(i, slot),
-                                                    psi, old);
-                  memref::StoreOp::create(ib, il, w, args.windowNew,
-                                          ValueRange{i, c});
-                  return {arith::AddFOp::create(ib, il, s[0], w),
-                          arith::AddFOp::create(
-                              ib, il, s[1], math::LogOp::create(ib, il, w))};
-                });
+            SmallVector<Value> sums = updateWindowColumn(
+                nb, l, args.window, args.windowNew, rows, slot, psi, c,
+                /*withLogs=*/true);
             Value gm = math::ExpOp::create(
                 nb, l, arith::DivFOp::create(nb, l, sums[1], rowsF32));
             memref::StoreOp::create(nb, l, gm, args.r, c);
@@ -292,21 +307,9 @@ void gpukernels::emitGradStats(OpBuilder &b, Location loc, KernelContext &ctx,
         nb, l, nb.getIndexType(), arith::RemSIOp::create(nb, l, t, rowsI64));
     Value ema = memref::LoadOp::create(nb, l, args.ema, c);
     Value row = arith::SelectOp::create(nb, l, skip, ema, gz);
-    Value sum =
-        forLoop(nb, l, nm.c(0), rows, nm.c(1),
-                ValueRange{f32Const(nb, l, 0.0f)},
-                [&](OpBuilder &ib, Location il, Value i,
-                    ValueRange s) -> SmallVector<Value> {
-                  IndexMath im(ib, il);
-                  Value old = memref::LoadOp::create(ib, il, args.window,
-                                                     ValueRange{i, c});
-                  Value w = arith::SelectOp::create(ib, il, im.eq(i, slot),
-                                                    row, old);
-                  memref::StoreOp::create(ib, il, w, args.windowNew,
-                                          ValueRange{i, c});
-                  return {arith::AddFOp::create(ib, il, s[0], w)};
-                })
-            .front();
+    Value sum = updateWindowColumn(nb, l, args.window, args.windowNew, rows,
+                                   slot, row, c, /*withLogs=*/false)
+                    .front();
     Value tAtMostM = cmpI(nb, l, arith::CmpIPredicate::sle, t, rowsI64);
     Value tBeforeW = cmpI(nb, l, arith::CmpIPredicate::slt, t,
                           i64Const(nb, l, args.warmupIters));

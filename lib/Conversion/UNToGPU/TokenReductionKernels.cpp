@@ -71,12 +71,9 @@ static PartialSums emitColumnSums(OpBuilder &b, Location loc,
                                   ArrayRef<Value> params, Value mask,
                                   int64_t numSums, Contribution contribution) {
   IndexMath m(b, loc);
-  Value first = activations.front();
-  Type elementType = cast<MemRefType>(first.getType()).getElementType();
-  Value tokens = b.createOrFold<memref::DimOp>(loc, first, 0);
-  Value channels = b.createOrFold<memref::DimOp>(loc, first, 1);
   ChannelTiling tiling =
-      computeTiling(m, tokens, channels, elementType, 4 * ctx.smCount);
+      computeTiling(m, activations.front(), 4 * ctx.smCount);
+  Value channels = tiling.channels;
   const int64_t width = tiling.vectorWidth;
   const int64_t columns = tiling.blockColumns;
   const int64_t numWarps = kBlockThreads / kWarpSize;
