@@ -6,6 +6,7 @@
 
 #include "un/Registration.h"
 
+#include "un/Codegen/CPU/Passes.h"
 #include "un/Conversion/Passes.h"
 #include "un/Dialect/UN/IR/UNDialect.h"
 #include "un/Dialect/UN/Transforms/Passes.h"
@@ -22,5 +23,6 @@ void un::registerUNDialect(DialectRegistry &registry) {
 void un::registerUNPasses() {
   registerUNTransformsPasses();
   registerUNConversionPasses();
+  registerUNCodegenCPUPasses();
   registerUNPipelines();
 }

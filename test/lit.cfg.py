@@ -41,6 +41,14 @@ config.substitutions.append(
 llvm_config.add_tool_substitutions(
     [ToolSubst("mlir-runner", unresolved="fatal")], [config.llvm_tools_dir])
 
+# Machine code for x86 (test/Codegen/CPU checks the micro-kernels' assembly).
+import subprocess as _subprocess
+
+_llc = os.path.join(config.llvm_tools_dir, "llc")
+if os.path.exists(_llc) and "x86-64" in _subprocess.run(
+        [_llc, "--version"], capture_output=True, text=True).stdout:
+    config.available_features.add("x86-target")
+
 # The mlir-opt plugin (test/Plugin) and the installed package (test/Install).
 config.substitutions.append(
     ("%un_plugin", os.path.join(config.un_obj_root, "lib", "UNPlugin.so")))

@@ -101,13 +101,13 @@ def bench_block(key, rounds, reps, workdir):
 
     texts = {norm: blocks.block_mlir(kind, norm, d, name=name) for norm in blocks.NORMS}
     fns = {}
-    fns["none"] = harness.compile_module(texts["none"], [name], workdir / "none.so", PIPELINE)[name]
-    fns["ln"] = harness.compile_module(texts["ln"], [name], workdir / "ln.so", PIPELINE)[name]
-    fns["un-unfolded"] = harness.compile_module(texts["un"], [name], workdir / "unfolded.so",
+    fns["none"] = harness.compile_module(texts["none"], [name], workdir / f"{key}_none.so", PIPELINE)[name]
+    fns["ln"] = harness.compile_module(texts["ln"], [name], workdir / f"{key}_ln.so", PIPELINE)[name]
+    fns["un-unfolded"] = harness.compile_module(texts["un"], [name], workdir / f"{key}_unfolded.so",
                                                 "un-cpu-pipeline")[name]
     folded_text = aot.run_un_opt(texts["un"], ["un-inference-pipeline"])
     parts = [name, f"{name}_prepare_weights", f"{name}_folded"]
-    folded = harness.compile_module(folded_text, parts, workdir / "folded.so", "un-cpu-pipeline")
+    folded = harness.compile_module(folded_text, parts, workdir / f"{key}_folded.so", "un-cpu-pipeline")
 
     # Weights prepared once, then the hot path.
     prep_args, operands = harness.hoisted_calls(folded_text, name)
@@ -151,7 +151,7 @@ def bench_block(key, rounds, reps, workdir):
     alone = {}
     for norm in ("un", "ln"):
         text = blocks.norm_mlir(norm, (N, d.channels), d.eps, name=f"{norm}_only")
-        alone[norm] = harness.compile_module(text, [f"{norm}_only"], workdir / f"{norm}_only.so",
+        alone[norm] = harness.compile_module(text, [f"{norm}_only"], workdir / f"{key}_{norm}_only.so",
                                              PIPELINE)[f"{norm}_only"]
     norm_args = {"un": [x2, by_name["g1"], by_name["beta1"], by_name["rv1"]],
                  "ln": [x2, by_name["g1"], by_name["beta1"]]}

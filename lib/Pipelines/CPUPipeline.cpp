@@ -13,68 +13,106 @@
 //     so the C interface takes plain strided memrefs; results written with
 //     bufferization.materialize_in_destination land directly in the
 //     caller's buffers), then ownership-based deallocation;
-//  4. static f32 matmuls / batch_matmuls -> register tiles of vector FMAs
-//     (un-cpu-tile-and-vectorize; the vector ops are lowered by
-//     convert-vector-to-scf and convert-vector-to-llvm), the other linalg
-//     ops -> loops, then everything to the LLVM dialect (bf16 casts are
-//     expanded to integer ops so no soft-float runtime is needed).
+//  4. f32 matmuls / batch_matmuls -> packed register tiles of vector FMAs
+//     for the target CPU, with their elementwise epilogues fused
+//     (un-cpu-tile-and-vectorize), the other linalg ops -> loops,
+//     transcendental math -> polynomial approximations that vectorize
+//     (un-cpu-approximate-math), then everything to the LLVM dialect (bf16
+//     casts are expanded to integer ops so no soft-float runtime is needed).
+//
+// The pipelines are built from pass constructors, not parsed from text: a
+// tool that links un-mlir runs them without registering upstream passes.
 //
 //===----------------------------------------------------------------------===//
 
 #include "un/Pipelines/Pipelines.h"
 
+#include "un/Codegen/CPU/Passes.h"
+#include "un/Conversion/Passes.h"
+#include "un/Dialect/UN/Transforms/Passes.h"
+
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
+#include "mlir/Conversion/ConvertToLLVM/ToLLVMPass.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
-
-#include "llvm/Support/raw_ostream.h"
+#include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 
-/// Appends a textual pass pipeline; the pipelines below are fixed strings
-/// of upstream passes, so a parse failure is a programming error.
-static void addPipeline(OpPassManager &pm, StringRef pipeline) {
-  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
-    llvm::report_fatal_error("un-mlir: malformed built-in pipeline");
-}
-
 void un::buildUNToLinalgPipeline(OpPassManager &pm) {
-  addPipeline(pm, "un-decompose,"
-                  "convert-un-to-linalg,"
-                  "convert-elementwise-to-linalg,"
-                  "canonicalize,cse,"
-                  "un-fuse-elementwise,"
-                  "canonicalize,cse");
+  pm.addPass(createUNDecompose());
+  pm.addPass(createConvertUNToLinalg());
+  pm.addPass(createConvertElementwiseToLinalgPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createUNFuseElementwise());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
 }
 
-void un::buildUNCPUPipeline(OpPassManager &pm) {
+void un::buildUNCPUPipeline(OpPassManager &pm,
+                            const UNCPUPipelineOptions &options) {
   buildUNToLinalgPipeline(pm);
-  addPipeline(pm, "eliminate-empty-tensors,"
-                  "one-shot-bufferize{bufferize-function-boundaries "
-                  "function-boundary-type-conversion=identity-layout-map},"
-                  "canonicalize,"
-                  "buffer-deallocation-pipeline,"
-                  "convert-bufferization-to-memref,"
-                  "un-cpu-tile-and-vectorize,"
-                  "convert-linalg-to-loops,"
-                  "convert-vector-to-scf{full-unroll=true},"
-                  "convert-scf-to-cf,"
-                  "expand-strided-metadata,"
-                  "lower-affine,"
-                  "arith-expand{include-bf16},"
-                  "convert-vector-to-llvm{vector-contract-lowering="
-                  "outerproduct},"
-                  "convert-math-to-llvm,"
-                  "convert-math-to-libm,"
-                  "finalize-memref-to-llvm,"
-                  "convert-to-llvm,"
-                  "reconcile-unrealized-casts");
+
+  // Bufferization: identity layouts at function boundaries, so the C
+  // interface takes plain strided memrefs.
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createCanonicalizerPass());
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createConvertBufferizationToMemRefPass());
+
+  // Code generation for the target CPU.
+  UNCPUTileAndVectorizeOptions matmul;
+  matmul.cpu = options.cpu;
+  matmul.features = options.features;
+  pm.addPass(createUNCPUTileAndVectorize(matmul));
+  pm.addPass(createConvertLinalgToLoopsPass());
+  pm.addPass(createUNCPUApproximateMath());
+
+  // To the LLVM dialect.
+  pm.addPass(createConvertVectorToSCFPass(
+      VectorTransferToSCFOptions().enableFullUnroll()));
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
-void un::buildUNGPUEmulationPipeline(OpPassManager &pm) {
-  addPipeline(pm, "un-decompose,convert-un-to-gpu,un-gpu-matmul,"
-                  "un-gpu-emulate,"
-                  "canonicalize,cse");
-  buildUNCPUPipeline(pm);
+void un::buildUNGPUEmulationPipeline(OpPassManager &pm,
+                                     const UNCPUPipelineOptions &options) {
+  pm.addPass(createUNDecompose());
+  pm.addPass(createConvertUNToGPU());
+  pm.addPass(createUNGPUMatmul());
+  pm.addPass(createUNGPUEmulate());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  buildUNCPUPipeline(pm, options);
 }
 
 void un::registerUNPipelines() {
@@ -82,13 +120,13 @@ void un::registerUNPipelines() {
       "un-to-linalg-pipeline",
       "Lower un ops to fused linalg on tensors (target independent)",
       buildUNToLinalgPipeline);
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<UNCPUPipelineOptions>(
       "un-cpu-pipeline",
       "Lower tensor-level IR with un ops to the LLVM dialect for the host "
       "CPU (runnable by mlir-runner)",
       buildUNCPUPipeline);
   registerUNInferencePipeline();
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<UNCPUPipelineOptions>(
       "un-gpu-emulation-pipeline",
       "Lower un ops to the GPU kernels of convert-un-to-gpu, then run them "
       "sequentially on the host (un-gpu-emulate) through the CPU pipeline: "

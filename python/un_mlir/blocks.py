@@ -341,6 +341,23 @@ def block_mlir(kind, norm, d, name=None, c_interface=False):
             + f"\n  return {out} : {rtype}\n}}\n")
 
 
+def matmul_mlir(name, m, k, n, accumulate=False):
+    """MLIR text of `@name(a [m, k], b [k, n]) -> a @ b` as a Linear lowers
+    (zero-filled result, then linalg.matmul), or with `accumulate`
+    `@name(a, b, c) -> c + a @ b`."""
+    a, b, c = _t((m, k)), _t((k, n)), _t((m, n))
+    if accumulate:
+        return (f"func.func @{name}(%a: {a}, %b: {b}, %c: {c}) -> {c} {{\n"
+                f"  %r = linalg.matmul ins(%a, %b : {a}, {b}) outs(%c : {c}) -> {c}\n"
+                f"  return %r : {c}\n}}\n")
+    return (f"func.func @{name}(%a: {a}, %b: {b}) -> {c} {{\n"
+            f"  %zero = arith.constant 0.0 : f32\n"
+            f"  %e = tensor.empty() : {c}\n"
+            f"  %f = linalg.fill ins(%zero : f32) outs(%e : {c}) -> {c}\n"
+            f"  %r = linalg.matmul ins(%a, %b : {a}, {b}) outs(%f : {c}) -> {c}\n"
+            f"  return %r : {c}\n}}\n")
+
+
 def norm_mlir(norm, shape, eps=1e-5, name=None):
     """MLIR text of one function applying normalization `norm` ("un" or
     "ln") alone to `x` of `shape` (over its last dim)."""

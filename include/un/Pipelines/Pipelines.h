@@ -35,7 +35,23 @@ void buildUNInferencePipeline(OpPassManager &pm,
 /// Tensor-level IR with un, linalg, tensor, arith, math, func and
 /// bufferization ops -> LLVM dialect for the host CPU, runnable by
 /// mlir-runner or translatable to an object file.
-void buildUNCPUPipeline(OpPassManager &pm);
+/// Options of the pipelines that end in code for the host CPU.
+struct UNCPUPipelineOptions
+    : public PassPipelineOptions<UNCPUPipelineOptions> {
+  PassOptions::Option<std::string> cpu{
+      *this, "cpu",
+      llvm::cl::desc("Target CPU as llc -mcpu names it (host: this machine); "
+                     "compile the result for the same CPU"),
+      llvm::cl::init("host")};
+  PassOptions::Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("Target features to add or remove, as llc -mattr "
+                     "writes them (+avx2,-avx512f)"),
+      llvm::cl::init("")};
+};
+
+void buildUNCPUPipeline(OpPassManager &pm,
+                        const UNCPUPipelineOptions &options = {});
 
 /// The part of the CPU pipeline that stays on tensors: un ops lowered to
 /// linalg, fused. Shared by every target.
@@ -44,7 +60,8 @@ void buildUNToLinalgPipeline(OpPassManager &pm);
 /// The GPU kernels of convert-un-to-gpu emulated on the host (un-gpu-emulate)
 /// and lowered by the CPU pipeline: runnable by mlir-runner, for testing
 /// the kernels' numbers without a GPU.
-void buildUNGPUEmulationPipeline(OpPassManager &pm);
+void buildUNGPUEmulationPipeline(OpPassManager &pm,
+                                 const UNCPUPipelineOptions &options = {});
 
 /// Options of `un-cuda-pipeline`.
 struct UNCUDAPipelineOptions

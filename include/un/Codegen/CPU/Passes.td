@@ -1,0 +1,157 @@
+//===- Passes.td - CPU code generation passes --------------*- tablegen -*-===//
+//
+// Part of the un-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Passes of the CPU backend that do not touch un ops: they run on the
+// linalg, memref and vector IR that un-cpu-pipeline produces from any
+// model, and read the target CPU where their choices depend on it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef UN_CODEGEN_CPU_PASSES_TD
+#define UN_CODEGEN_CPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def UNCPUTileAndVectorize : Pass<"un-cpu-tile-and-vectorize"> {
+  let summary = "Packed, register-tiled f32 matmuls for the target CPU, "
+                "with elementwise epilogues fused";
+  let description = [{
+    Runs after bufferization. Every `linalg.matmul` and `linalg.batch_matmul`
+    on f32 memrefs with static K and N (M and the batch may be dynamic), the
+    default indexing maps and unit-stride rows of B and C (and, with
+    `specialize-generics`, every contraction `linalg.generic` that
+    specializes to one) becomes, per 2-D matmul:
+
+    - a loop over panels of `NR` columns of B and C, and in each a loop
+      over K blocks of at most `KC`;
+    - the block of B packed into a contiguous `[kc, NR]` stack buffer (so
+      it stays in L1 whatever the row stride of B);
+    - a loop over register tiles of `MR` rows: the `MR x NR` accumulators
+      are loaded once (or start at zero when C was just zero-filled, and
+      the `linalg.fill` goes), updated in a k loop unrolled by 4 with one
+      vector FMA per row and vector of the tile (A broadcast from memory,
+      B from the packed panel), and stored once.
+
+    The tile comes from the target (`cpu`, `features`: the host by
+    default): NR is two vector registers (16 lanes for AVX2, 32 for
+    AVX-512, 8 for SSE and NEON), MR as many rows as the register file holds
+    without spills (6 with 16 registers, 12 with 32), KC such that a packed
+    panel is 16 KiB. `tile-m`, `tile-n` and `tile-k` override them. An N
+    remainder is a panel of fewer vectors with the last one masked; a
+    static M remainder a tile of fewer rows; a dynamic one a loop of
+    one-row tiles. The sum over k keeps its order (k = 0 .. K-1, fused
+    multiply-adds) for every element.
+
+    Epilogue fusion: when the next op that touches memory after a 2-D
+    matmul is an all-parallel `linalg.generic` over `[M, N]` that reads the
+    matmul's result elementwise (plus `[M, N]`, `[N]` or `[M]` operands,
+    e.g. a bias and a residual; arith and math ops in its body) and nothing
+    else reads that result, the generic's body runs on the accumulators of
+    the last K block in registers and writes its output directly; the
+    generic is erased.
+
+    Matmuls with dynamic K or N, other element types or transposed operands
+    are left to `convert-linalg-to-loops`.
+
+    Before:
+
+    ```mlir
+    linalg.fill ins(%zero : f32) outs(%c : memref<197x1152xf32>)
+    linalg.matmul ins(%a, %b : memref<197x384xf32>, memref<384x1152xf32>)
+                  outs(%c : memref<197x1152xf32>)
+    linalg.generic {...} ins(%c, %bias : memref<197x1152xf32>, memref<1152xf32>)
+                         outs(%y : memref<197x1152xf32>) { addf }
+    ```
+
+    After (AVX2: NR = 16, MR = 6, KC = 192 for K = 384):
+
+    ```mlir
+    %packed = memref.alloca() {alignment = 64} : memref<192x16xf32>
+    scf.for %j = %c0 to %c1152 step %c16 {
+      scf.for %p = %c0 to %c192 step %c192 {     // all blocks but the last
+        scf.for %k = ... { // pack
+          %v = vector.load %b[%row, %j] : memref<384x1152xf32>, vector<8xf32>
+          vector.store %v, %packed[%k, %c0] : memref<192x16xf32>, vector<8xf32>
+          ...
+        }
+        scf.for %i = %c0 to %c192 step %c6 {
+          %acc = scf.if %first -> (vector<8xf32>, ...) { zeros } else { C }
+          %r:12 = scf.for %k = %c0 to %c192 step %c4 iter_args(...) {
+            %bv0 = vector.load %packed[%k, %c0] : ..., vector<8xf32>
+            %a0 = memref.load %a[%i, %kk] : memref<197x384xf32>
+            %s0 = vector.broadcast %a0 : f32 to vector<8xf32>
+            %f = vector.fma %s0, %bv0, %acc0 : vector<8xf32>
+            ...
+          }
+          vector.store %r#0, %c[%i, %j] : memref<197x1152xf32>, vector<8xf32>
+          ...
+        }
+      }
+      // the last K block: the same, then the epilogue on the accumulators
+      //   %bias = vector.load %bias[%j] ; %y = arith.addf %r#0, %bias
+      //   vector.store %y, %y_buffer[%i, %j]
+    }
+    ```
+
+    Lower the result with `convert-vector-to-llvm`, as `un-cpu-pipeline`
+    does. On targets with vectors wider than 256 bits the functions get
+    `passthrough = [["min-legal-vector-width", "512"]]`, so LLVM does not
+    split the tile's vectors.
+  }];
+  let options = [
+    Option<"cpu", "cpu", "std::string", "\"host\"",
+           "Target CPU as llc -mcpu names it (host: this machine)">,
+    Option<"features", "features", "std::string", "\"\"",
+           "Target features to add or remove, as llc -mattr writes them "
+           "(+avx2,-avx512f)">,
+    Option<"tileM", "tile-m", "int64_t", "0",
+           "Rows of the register tile (0: from the target)">,
+    Option<"tileN", "tile-n", "int64_t", "0",
+           "Columns of the register tile, a multiple of the vector width "
+           "(0: from the target)">,
+    Option<"tileK", "tile-k", "int64_t", "0",
+           "Largest K block (0: from the target)">,
+    Option<"specializeGenerics", "specialize-generics", "bool", "true",
+           "Also handle contraction linalg.generics that are plain "
+           "matmuls or batch_matmuls">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+def UNCPUApproximateMath : Pass<"un-cpu-approximate-math"> {
+  let summary = "Transcendental math ops as polynomial approximations "
+                "that vectorize";
+  let description = [{
+    Rewrites f32 (scalar or vector) `math.exp`, `math.expm1`, `math.tanh`,
+    `math.erf`, `math.log`, `math.log1p`, `math.log2`, `math.atan`,
+    `math.atan2`, `math.sin`, `math.cos`, `math.asin`, `math.acos` and
+    `math.cbrt` into arithmetic with upstream MLIR's polynomial
+    approximations (`populateMathPolynomialApproximationPatterns`), and
+    f16/bf16 ones into f32 first. The result is plain arith that LLVM
+    vectorizes, instead of one scalar libm call per element. Accuracy: a
+    few ulp in f32 over the whole range (`test/python/test_math_accuracy.py`
+    measures it against numpy).
+
+    Before:
+
+    ```mlir
+    %t = math.tanh %x : vector<8xf32>
+    ```
+
+    After: a clamp, a rational polynomial in `%x * %x` and selects, all
+    `arith` on `vector<8xf32>`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+#endif // UN_CODEGEN_CPU_PASSES_TD

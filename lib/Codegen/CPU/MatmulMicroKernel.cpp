@@ -1,0 +1,783 @@
+//===- MatmulMicroKernel.cpp - Packed, register-tiled f32 matmuls ---------===//
+//
+// Part of the un-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Runs on buffers (after bufferization). Every linalg.matmul and
+// linalg.batch_matmul on f32 memrefs with static K and N (M and the batch
+// may be dynamic), the default indexing maps and unit-stride rows of B and
+// C becomes, per 2-D matmul C += A B:
+//
+//   for j in N step NR:                one panel of NR columns
+//     for p in K step KC:              one K block
+//       Bp[0:kc, 0:NR] = B[p:p+kc, j:j+NR]     (packed: contiguous, in L1)
+//       for i in M step MR:            one register tile
+//         acc[MR][NR] = C[i:i+MR, j:j+NR]      (zeros in the first block
+//                                               when C was just zero-filled)
+//         for k in kc (unrolled):      acc += A[i:i+MR, p+k] (x) Bp[k, :]
+//         C[i:i+MR, j:j+NR] = acc              (or the epilogue, last block)
+//
+// The register tile [MR, NR] and KC come from the target (CPUTarget.h):
+// NR is two vector registers wide, MR as many rows as the register file
+// holds without spills. Remainders keep static shapes: an N remainder is a
+// panel of fewer vectors whose last one is masked (packed with zeros); a
+// static M remainder is a tile of fewer rows; a dynamic M remainder is a
+// loop of one-row tiles. The sum over k keeps its order (k = 0 .. K-1,
+// fused multiply-adds) for every element, across K blocks too.
+//
+// Epilogue fusion: an all-parallel linalg.generic that follows the matmul
+// and reads its result C elementwise (with bias rows, residuals or other
+// [M, N] / [N] / [M] operands, and arith / math in its body) is applied to
+// the accumulators of the last K block in registers, written to its own
+// output, and erased: no second pass over the result.
+//
+//===----------------------------------------------------------------------===//
+
+#include "un/Codegen/CPU/CPUTarget.h"
+#include "un/Codegen/CPU/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Dominance.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir {
+namespace un {
+#define GEN_PASS_DEF_UNCPUTILEANDVECTORIZE
+#include "un/Codegen/CPU/Passes.h.inc"
+} // namespace un
+} // namespace mlir
+
+using namespace mlir;
+
+//===----------------------------------------------------------------------===//
+// Which matmuls
+//===----------------------------------------------------------------------===//
+
+/// An f32 memref whose dims other than the first (M, or the batch and M)
+/// are static; `unitRows` also asks for unit-stride rows.
+static bool isTileableBuffer(Value v, unsigned firstStatic, bool unitRows) {
+  auto type = dyn_cast<MemRefType>(v.getType());
+  if (!type || !type.getElementType().isF32() || !type.hasRank())
+    return false;
+  for (unsigned d = firstStatic; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d) || type.getDimSize(d) == 0)
+      return false;
+  return !unitRows || type.isLastDimUnitStride();
+}
+
+/// Checks the operands of a (batch_)matmul with `batchDims` leading batch
+/// dims: A [.., M, K] any strides, B [.., K, N] and C [.., M, N] with unit
+/// row stride; K and N static and non-zero.
+static LogicalResult checkOperands(linalg::LinalgOp op, unsigned batchDims,
+                                   std::string &why) {
+  if (!op.hasPureBufferSemantics())
+    return why = "not on buffers", failure();
+  if (op.hasUserDefinedMaps())
+    return why = "transposed or broadcast operands", failure();
+  Value a = op.getDpsInputOperand(0)->get(), b = op.getDpsInputOperand(1)->get(),
+        c = op.getDpsInitOperand(0)->get();
+  if (!isTileableBuffer(a, batchDims + 1, false) ||
+      !isTileableBuffer(b, batchDims, true) ||
+      !isTileableBuffer(c, batchDims + 1, true))
+    return why = "not f32 with static K and N and unit-stride rows of B and C",
+           failure();
+  return success();
+}
+
+/// The buffer a view is a view of.
+static Value rootBuffer(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
+/// Whether writing `out` while `in` is still being read may clobber it.
+static bool mayAlias(Value out, Value in) {
+  Value a = rootBuffer(out), b = rootBuffer(in);
+  if (a == b)
+    return true;
+  bool aFresh = isa_and_present<memref::AllocOp, memref::AllocaOp>(
+      a.getDefiningOp());
+  bool bFresh = isa_and_present<memref::AllocOp, memref::AllocaOp>(
+      b.getDefiningOp());
+  return !aFresh && !bFresh;
+}
+
+//===----------------------------------------------------------------------===//
+// Epilogue: an elementwise consumer of the matmul result
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// An elementwise linalg.generic applied to C's tiles in registers.
+struct Epilogue {
+  linalg::GenericOp op;
+  Value result; ///< C, the matmul result it reads
+  /// memref.alloc ops between the matmul and the generic that it needs:
+  /// moved above the matmul.
+  SmallVector<Operation *> hoisted;
+};
+
+/// The operand kinds an epilogue may read: C itself, an [M, N] operand, an
+/// [N] operand (a bias row), an [M] operand (one value per row).
+enum class EpilogueOperand { Result, Tile, Row, Column };
+
+} // namespace
+
+static FailureOr<EpilogueOperand> classifyEpilogueOperand(linalg::GenericOp g,
+                                                          OpOperand &operand,
+                                                          Value result) {
+  AffineMap map = g.getMatchingIndexingMap(&operand);
+  MLIRContext *ctx = g.getContext();
+  AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
+  Value v = operand.get();
+  auto type = dyn_cast<MemRefType>(v.getType());
+  if (!type || !type.getElementType().isF32() || !type.isLastDimUnitStride())
+    return failure();
+  if (map == AffineMap::get(2, 0, {d0, d1}, ctx))
+    return v == result ? EpilogueOperand::Result : EpilogueOperand::Tile;
+  if (v == result)
+    return failure();
+  if (map == AffineMap::get(2, 0, {d1}, ctx))
+    return EpilogueOperand::Row;
+  if (map == AffineMap::get(2, 0, {d0}, ctx))
+    return EpilogueOperand::Column;
+  return failure();
+}
+
+/// Whether every op of the body can run on vectors lane by lane.
+static bool isVectorizableBody(Block &body) {
+  for (Operation &op : body.without_terminator()) {
+    if (isa<arith::ConstantOp>(op))
+      continue;
+    if (op.getNumRegions() || !op.hasTrait<OpTrait::Elementwise>() ||
+        !isa<arith::ArithDialect, math::MathDialect>(op.getDialect()))
+      return false;
+    for (Type t : op.getResultTypes())
+      if (!t.isIntOrIndexOrFloat() || t.isIndex())
+        return false;
+  }
+  return true;
+}
+
+/// The elementwise generic to fuse into `matmul`'s last K block, if any.
+static std::optional<Epilogue> findEpilogue(linalg::MatmulOp matmul) {
+  Value c = matmul.getDpsInitOperand(0)->get();
+  Operation *cDef = c.getDefiningOp();
+  if (!isa_and_present<memref::AllocOp, memref::AllocaOp>(cDef))
+    return std::nullopt;
+
+  // The next op that touches memory must be the generic.
+  Epilogue epilogue;
+  SmallVector<Operation *> between;
+  Operation *next = matmul->getNextNode();
+  for (; next; next = next->getNextNode()) {
+    if (isa<linalg::GenericOp>(next))
+      break;
+    if (isa<memref::AllocOp, memref::AllocaOp>(next) || isMemoryEffectFree(next)) {
+      between.push_back(next);
+      continue;
+    }
+    if (auto dealloc = dyn_cast<memref::DeallocOp>(next)) {
+      if (rootBuffer(dealloc.getMemref()) == c)
+        return std::nullopt;
+      between.push_back(next);
+      continue;
+    }
+    return std::nullopt;
+  }
+  auto g = dyn_cast_or_null<linalg::GenericOp>(next);
+  if (!g || !g.hasPureBufferSemantics() || g.getNumLoops() != 2 ||
+      g.getNumParallelLoops() != 2 || g.getNumDpsInits() != 1 ||
+      !isVectorizableBody(*g.getBlock()))
+    return std::nullopt;
+
+  // Operands: C elementwise, others [M, N], [N] or [M]; the output an
+  // [M, N] buffer that no input of the matmul may alias.
+  bool readsResult = false;
+  for (OpOperand *in : g.getDpsInputOperands()) {
+    FailureOr<EpilogueOperand> kind = classifyEpilogueOperand(g, *in, c);
+    if (failed(kind))
+      return std::nullopt;
+    readsResult |= *kind == EpilogueOperand::Result;
+  }
+  // The output is C itself (in place) or another [M, N] buffer.
+  OpOperand *out = g.getDpsInitOperand(0);
+  FailureOr<EpilogueOperand> outKind = classifyEpilogueOperand(g, *out, c);
+  if (!readsResult || failed(outKind) ||
+      *outKind == EpilogueOperand::Row || *outKind == EpilogueOperand::Column)
+    return std::nullopt;
+  for (OpOperand *in : matmul.getDpsInputOperands())
+    if (mayAlias(out->get(), in->get()))
+      return std::nullopt;
+  if (cast<MemRefType>(out->get().getType()).getShape() !=
+      cast<MemRefType>(c.getType()).getShape())
+    return std::nullopt;
+
+  // Written elsewhere, C keeps only partial sums: nothing else may read it
+  // (its fill, the matmul, the generic and its dealloc are its users).
+  if (*outKind != EpilogueOperand::Result)
+    for (Operation *user : c.getUsers())
+      if (user != matmul && user != g && !isa<memref::DeallocOp>(user) &&
+          !isa<linalg::FillOp>(user))
+        return std::nullopt;
+
+  // Whatever the generic uses must be available at the matmul: values
+  // from before it, or allocations in between (moved up).
+  DominanceInfo dominance;
+  SmallPtrSet<Operation *, 4> betweenSet(between.begin(), between.end());
+  auto available = [&](Value v) {
+    Operation *def = v.getDefiningOp();
+    if (def && betweenSet.contains(def)) {
+      if (!isa<memref::AllocOp, memref::AllocaOp>(def) ||
+          def->getNumOperands() != 0)
+        return false;
+      if (!llvm::is_contained(epilogue.hoisted, def))
+        epilogue.hoisted.push_back(def);
+      return true;
+    }
+    return dominance.properlyDominates(v, matmul);
+  };
+  for (Value v : g->getOperands())
+    if (!available(v))
+      return std::nullopt;
+  bool capturedOk = true;
+  g.getRegion().walk([&](Operation *op) {
+    for (Value v : op->getOperands())
+      if (v.getParentRegion() != &g.getRegion() && !available(v))
+        capturedOk = false;
+  });
+  if (!capturedOk)
+    return std::nullopt;
+
+  epilogue.op = g;
+  epilogue.result = c;
+  return epilogue;
+}
+
+/// The zero-fill of C right before `matmul` (nothing in between touches
+/// memory), if any: the first K block then starts from zeros and the fill
+/// goes away.
+static linalg::FillOp findZeroFill(linalg::LinalgOp matmul) {
+  Value c = matmul.getDpsInitOperand(0)->get();
+  for (Operation *prev = matmul->getPrevNode(); prev;
+       prev = prev->getPrevNode()) {
+    if (auto fill = dyn_cast<linalg::FillOp>(prev)) {
+      if (fill.getDpsInitOperand(0)->get() != c)
+        return nullptr;
+      auto value = fill.getInputs()[0].getDefiningOp<arith::ConstantOp>();
+      auto f = value ? dyn_cast<FloatAttr>(value.getValue()) : FloatAttr();
+      if (f && f.getValue().isPosZero())
+        return fill;
+      return nullptr;
+    }
+    if (!isMemoryEffectFree(prev) &&
+        !isa<memref::AllocOp, memref::AllocaOp>(prev))
+      return nullptr;
+  }
+  return nullptr;
+}
+
+//===----------------------------------------------------------------------===//
+// Code generation
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Emits the packed, register-tiled loops of one 2-D matmul.
+class MatmulEmitter {
+public:
+  MatmulEmitter(OpBuilder &b, Location loc, const un::MatmulTiling &tiling,
+                bool zeroInit, const Epilogue *epilogue)
+      : b(b), loc(loc), t(tiling), zeroInit(zeroInit), epilogue(epilogue),
+        f32(b.getF32Type()), vecType(VectorType::get({tiling.lanes}, f32)) {}
+
+  /// C[M, N] += A[M, K] B[K, N]; `packed` is a [kc, tileN] scratch buffer.
+  void emit(Value a, Value bm, Value c, Value packed) {
+    this->a = a;
+    this->bm = bm;
+    this->c = c;
+    this->packed = packed;
+    auto bType = cast<MemRefType>(bm.getType());
+    int64_t k = bType.getDimSize(0), n = bType.getDimSize(1);
+    kc = blockK(k, t.tileK);
+    int64_t nFull = n / t.tileN, nRest = n % t.tileN;
+    if (nFull > 0) {
+      OpBuilder::InsertionGuard guard(b);
+      auto loop = scf::ForOp::create(b, loc, cst(0), cst(nFull * t.tileN),
+                                     cst(t.tileN));
+      b.setInsertionPointToStart(loop.getBody());
+      emitPanel(loop.getInductionVar(), k, t.tileN / t.lanes, t.lanes);
+    }
+    if (nRest > 0) {
+      int64_t vectors = (nRest + t.lanes - 1) / t.lanes;
+      emitPanel(cst(nFull * t.tileN), k, vectors,
+                nRest - (vectors - 1) * t.lanes);
+    }
+  }
+
+  /// The K block for `k`: at most `maxBlock`, blocks of equal size.
+  static int64_t blockK(int64_t k, int64_t maxBlock) {
+    int64_t blocks = (k + maxBlock - 1) / maxBlock;
+    return (k + blocks - 1) / blocks;
+  }
+
+private:
+  Value cst(int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+  }
+  Value add(Value x, int64_t v) {
+    return v == 0 ? x : arith::AddIOp::create(b, loc, x, cst(v)).getResult();
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+
+  /// A mask of the first `width` lanes, or null for a full vector.
+  Value mask(int64_t width) {
+    if (width == t.lanes)
+      return nullptr;
+    auto type = VectorType::get({t.lanes}, b.getI1Type());
+    return vector::ConstantMaskOp::create(b, loc, type,
+                                          ArrayRef<int64_t>{width});
+  }
+  Value zeros() {
+    return arith::ConstantOp::create(b, loc, vecType,
+                                     DenseElementsAttr::get(vecType, 0.0f));
+  }
+  Value load(Value base, ValueRange idx, Value m) {
+    if (!m)
+      return vector::LoadOp::create(b, loc, vecType, base, idx);
+    return vector::MaskedLoadOp::create(b, loc, vecType, base, idx, m,
+                                        zeros());
+  }
+  void store(Value v, Value base, ValueRange idx, Value m) {
+    if (!m)
+      vector::StoreOp::create(b, loc, v, base, idx);
+    else
+      vector::MaskedStoreOp::create(b, loc, base, idx, m, v);
+  }
+
+  /// Columns [j, j + vectors * lanes) (the last vector `lastWidth` wide),
+  /// over all of K in blocks of `kc`; the last block carries the epilogue.
+  void emitPanel(Value j, int64_t k, int64_t vectors, int64_t lastWidth) {
+    int64_t blocks = (k + kc - 1) / kc;
+    int64_t lastSize = k - (blocks - 1) * kc;
+    if (blocks > 1) {
+      OpBuilder::InsertionGuard guard(b);
+      auto loop =
+          scf::ForOp::create(b, loc, cst(0), cst((blocks - 1) * kc), cst(kc));
+      b.setInsertionPointToStart(loop.getBody());
+      Value first = zeroInit ? arith::CmpIOp::create(
+                                   b, loc, arith::CmpIPredicate::eq,
+                                   loop.getInductionVar(), cst(0))
+                                   .getResult()
+                             : Value();
+      emitBlock(j, loop.getInductionVar(), kc, vectors, lastWidth, first,
+                /*last=*/false);
+    }
+    Value first =
+        blocks == 1 && zeroInit
+            ? arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1).getResult()
+            : Value();
+    emitBlock(j, cst((blocks - 1) * kc), lastSize, vectors, lastWidth, first,
+              /*last=*/true);
+  }
+
+  /// One K block [p, p + size) of one panel: pack it, then every row tile.
+  void emitBlock(Value j, Value p, int64_t size, int64_t vectors,
+                 int64_t lastWidth, Value first, bool last) {
+    // Pack B[p:p+size, j:j+vectors*lanes] into rows of `packed`.
+    {
+      OpBuilder::InsertionGuard guard(b);
+      auto loop = scf::ForOp::create(b, loc, cst(0), cst(size), cst(1));
+      b.setInsertionPointToStart(loop.getBody());
+      Value kk = loop.getInductionVar();
+      Value row = add(p, kk);
+      for (int64_t v = 0; v < vectors; ++v) {
+        Value m = v + 1 == vectors ? mask(lastWidth) : nullptr;
+        Value x = load(bm, {row, add(j, v * t.lanes)}, m);
+        store(x, packed, {kk, cst(v * t.lanes)}, nullptr);
+      }
+    }
+    // Row tiles.
+    auto cType = cast<MemRefType>(c.getType());
+    Value m = cType.isDynamicDim(0)
+                  ? memref::DimOp::create(b, loc, c, 0).getResult()
+                  : cst(cType.getDimSize(0));
+    Value rest = arith::RemUIOp::create(b, loc, m, cst(t.tileM));
+    Value main = arith::SubIOp::create(b, loc, m, rest);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      auto loop = scf::ForOp::create(b, loc, cst(0), main, cst(t.tileM));
+      b.setInsertionPointToStart(loop.getBody());
+      emitTile(loop.getInductionVar(), t.tileM, j, p, size, vectors,
+               lastWidth, first, last);
+    }
+    if (!cType.isDynamicDim(0)) {
+      int64_t rows = cType.getDimSize(0) % t.tileM;
+      if (rows)
+        emitTile(main, rows, j, p, size, vectors, lastWidth, first, last);
+      return;
+    }
+    OpBuilder::InsertionGuard guard(b);
+    auto loop = scf::ForOp::create(b, loc, main, m, cst(1));
+    b.setInsertionPointToStart(loop.getBody());
+    emitTile(loop.getInductionVar(), 1, j, p, size, vectors, lastWidth, first,
+             last);
+  }
+
+  /// The register tile C[i:i+rows, j:j+vectors*lanes] over K block
+  /// [p, p + size).
+  void emitTile(Value i, int64_t rows, Value j, Value p, int64_t size,
+                int64_t vectors, int64_t lastWidth, Value first, bool last) {
+    SmallVector<Value> rowIdx, colIdx, masks;
+    for (int64_t r = 0; r < rows; ++r)
+      rowIdx.push_back(add(i, r));
+    for (int64_t v = 0; v < vectors; ++v) {
+      colIdx.push_back(add(j, v * t.lanes));
+      masks.push_back(v + 1 == vectors ? mask(lastWidth) : nullptr);
+    }
+
+    // The accumulators: C, or zeros in the first block after a zero-fill.
+    auto loadC = [&]() {
+      SmallVector<Value> acc;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t v = 0; v < vectors; ++v)
+          acc.push_back(load(c, {rowIdx[r], colIdx[v]}, masks[v]));
+      return acc;
+    };
+    SmallVector<Value> acc;
+    SmallVector<Type> accTypes(rows * vectors, vecType);
+    if (!first) {
+      acc = loadC();
+    } else if (matchPattern(first, m_One())) {
+      acc.assign(rows * vectors, zeros());
+    } else {
+      auto ifOp = scf::IfOp::create(b, loc, accTypes, first, true, true);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(ifOp.thenBlock());
+        Value z = zeros();
+        scf::YieldOp::create(b, loc, SmallVector<Value>(rows * vectors, z));
+        b.setInsertionPointToStart(ifOp.elseBlock());
+        scf::YieldOp::create(b, loc, loadC());
+      }
+      acc = SmallVector<Value>(ifOp.getResults());
+    }
+
+    // acc += A[i:i+rows, p+k] (x) packed[k, :], unrolled by unrollK.
+    auto step = [&](Value k, SmallVector<Value> &acc) {
+      SmallVector<Value> bv;
+      for (int64_t v = 0; v < vectors; ++v)
+        bv.push_back(
+            vector::LoadOp::create(b, loc, vecType, packed,
+                                   ValueRange{k, cst(v * t.lanes)}));
+      Value col = add(p, k);
+      for (int64_t r = 0; r < rows; ++r) {
+        Value s = memref::LoadOp::create(b, loc, a, ValueRange{rowIdx[r], col});
+        Value sv = vector::BroadcastOp::create(b, loc, vecType, s);
+        for (int64_t v = 0; v < vectors; ++v) {
+          Value &x = acc[r * vectors + v];
+          if (t.fma) {
+            x = vector::FMAOp::create(b, loc, sv, bv[v], x);
+          } else {
+            Value prod = arith::MulFOp::create(b, loc, sv, bv[v]);
+            x = arith::AddFOp::create(b, loc, x, prod);
+          }
+        }
+      }
+    };
+    int64_t unrolled = size - size % t.unrollK;
+    if (unrolled > 0) {
+      auto loop = scf::ForOp::create(b, loc, cst(0), cst(unrolled),
+                                     cst(t.unrollK), acc);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      SmallVector<Value> carried(loop.getRegionIterArgs());
+      for (int64_t u = 0; u < t.unrollK; ++u)
+        step(add(loop.getInductionVar(), u), carried);
+      scf::YieldOp::create(b, loc, carried);
+      acc = SmallVector<Value>(loop.getResults());
+    }
+    for (int64_t kk = unrolled; kk < size; ++kk)
+      step(cst(kk), acc);
+
+    // Write back: to C, or through the epilogue on the last block.
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t v = 0; v < vectors; ++v) {
+        Value x = acc[r * vectors + v];
+        if (last && epilogue)
+          emitEpilogue(x, rowIdx[r], colIdx[v], masks[v]);
+        else
+          store(x, c, {rowIdx[r], colIdx[v]}, masks[v]);
+      }
+  }
+
+  /// The epilogue's body on the accumulator vector `x` of C[row, col:+lanes].
+  void emitEpilogue(Value x, Value row, Value col, Value m) {
+    linalg::GenericOp g = epilogue->op;
+    Block &body = *g.getBlock();
+    IRMapping map;
+    for (OpOperand &operand : g->getOpOperands()) {
+      BlockArgument arg = body.getArgument(operand.getOperandNumber());
+      if (arg.use_empty())
+        continue;
+      auto kind = classifyEpilogueOperand(g, operand, epilogue->result);
+      Value v;
+      switch (*kind) {
+      case EpilogueOperand::Result:
+        v = x;
+        break;
+      case EpilogueOperand::Tile:
+        v = load(operand.get(), {row, col}, m);
+        break;
+      case EpilogueOperand::Row:
+        v = load(operand.get(), {col}, m);
+        break;
+      case EpilogueOperand::Column:
+        v = vector::BroadcastOp::create(
+            b, loc, vecType,
+            memref::LoadOp::create(b, loc, operand.get(), ValueRange{row}));
+        break;
+      }
+      map.map(arg, v);
+    }
+    auto vectorOf = [&](Type t) {
+      return VectorType::get({this->t.lanes}, t);
+    };
+    auto lookup = [&](Value v) -> Value {
+      if (Value mapped = map.lookupOrNull(v))
+        return mapped;
+      // A scalar from outside the body: the same value in every lane.
+      Value splat = vector::BroadcastOp::create(b, loc, vectorOf(v.getType()), v);
+      map.map(v, splat);
+      return splat;
+    };
+    for (Operation &op : body.without_terminator()) {
+      if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+        auto type = vectorOf(constant.getType());
+        map.map(constant.getResult(),
+                arith::ConstantOp::create(
+                    b, loc, type,
+                    DenseElementsAttr::get(type, constant.getValue())));
+        continue;
+      }
+      OperationState state(loc, op.getName());
+      for (Value operand : op.getOperands())
+        state.operands.push_back(lookup(operand));
+      for (Type t : op.getResultTypes())
+        state.types.push_back(vectorOf(t));
+      state.attributes = op.getAttrs();
+      Operation *vectorOp = b.create(state);
+      map.map(op.getResults(), vectorOp->getResults());
+    }
+    Value y = lookup(body.getTerminator()->getOperand(0));
+    store(y, g.getDpsInitOperand(0)->get(), {row, col}, m);
+  }
+
+  OpBuilder &b;
+  Location loc;
+  const un::MatmulTiling &t;
+  bool zeroInit;
+  const Epilogue *epilogue;
+  Type f32;
+  VectorType vecType;
+  Value a, bm, c, packed;
+  int64_t kc = 0;
+};
+
+} // namespace
+
+/// The scratch buffer of packed B rows for a matmul with `k` rows of B.
+static Value allocatePacked(OpBuilder &b, Location loc,
+                            const un::MatmulTiling &t, int64_t k) {
+  int64_t kc = MatmulEmitter::blockK(k, t.tileK);
+  auto type = MemRefType::get({kc, t.tileN}, b.getF32Type());
+  return memref::AllocaOp::create(b, loc, type, b.getI64IntegerAttr(64));
+}
+
+/// A rank-reduced [M, K]-style view of `source[batch]`.
+static Value batchSlice(OpBuilder &b, Location loc, Value source, Value batch) {
+  auto type = cast<MemRefType>(source.getType());
+  SmallVector<OpFoldResult> offsets = {batch, b.getIndexAttr(0),
+                                       b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
+  for (int64_t d = 1; d < 3; ++d)
+    sizes.push_back(type.isDynamicDim(d)
+                        ? OpFoldResult(memref::DimOp::create(b, loc, source, d)
+                                           .getResult())
+                        : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
+  SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+  SmallVector<int64_t> reducedShape = {type.getDimSize(1), type.getDimSize(2)};
+  MemRefType reduced = memref::SubViewOp::inferRankReducedResultType(
+      reducedShape, type, offsets, sizes, strides);
+  return memref::SubViewOp::create(b, loc, reduced, source, offsets, sizes,
+                                   strides);
+}
+
+static void rewriteMatmul(linalg::MatmulOp op, const un::MatmulTiling &t) {
+  IRRewriter rewriter(op);
+  std::optional<Epilogue> epilogue = findEpilogue(op);
+  linalg::FillOp fill = findZeroFill(op);
+  if (epilogue)
+    for (Operation *alloc : epilogue->hoisted)
+      alloc->moveBefore(op);
+  rewriter.setInsertionPoint(op);
+  Location loc = op.getLoc();
+  Value a = op.getInputs()[0], bm = op.getInputs()[1], c = op.getOutputs()[0];
+  Value packed = allocatePacked(
+      rewriter, loc, t, cast<MemRefType>(bm.getType()).getDimSize(0));
+  MatmulEmitter(rewriter, loc, t, /*zeroInit=*/fill != nullptr,
+                epilogue ? &*epilogue : nullptr)
+      .emit(a, bm, c, packed);
+  if (epilogue)
+    rewriter.eraseOp(epilogue->op);
+  if (fill)
+    rewriter.eraseOp(fill);
+  rewriter.eraseOp(op);
+}
+
+static void rewriteBatchMatmul(linalg::BatchMatmulOp op,
+                               const un::MatmulTiling &t) {
+  IRRewriter rewriter(op);
+  linalg::FillOp fill = findZeroFill(op);
+  Location loc = op.getLoc();
+  Value a = op.getInputs()[0], bm = op.getInputs()[1], c = op.getOutputs()[0];
+  Value packed = allocatePacked(
+      rewriter, loc, t, cast<MemRefType>(bm.getType()).getDimSize(1));
+  auto cst = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
+  };
+  auto cType = cast<MemRefType>(c.getType());
+  Value batch = cType.isDynamicDim(0)
+                    ? memref::DimOp::create(rewriter, loc, c, 0).getResult()
+                    : cst(cType.getDimSize(0));
+  auto loop = scf::ForOp::create(rewriter, loc, cst(0), batch, cst(1));
+  rewriter.setInsertionPointToStart(loop.getBody());
+  Value iv = loop.getInductionVar();
+  MatmulEmitter(rewriter, loc, t, /*zeroInit=*/fill != nullptr, nullptr)
+      .emit(batchSlice(rewriter, loc, a, iv), batchSlice(rewriter, loc, bm, iv),
+            batchSlice(rewriter, loc, c, iv), packed);
+  if (fill)
+    rewriter.eraseOp(fill);
+  rewriter.eraseOp(op);
+}
+
+namespace {
+
+/// A contraction generic on buffers that is a plain matmul or batch_matmul
+/// -> the named op (which the pass then tiles).
+struct SpecializeMatmulGeneric : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureBufferSemantics())
+      return rewriter.notifyMatchFailure(op, "not on buffers");
+    if (!linalg::isaContractionOpInterface(op))
+      return rewriter.notifyMatchFailure(op, "not a contraction");
+    for (Value v : op->getOperands())
+      if (!isTileableBuffer(v, 0, false))
+        return rewriter.notifyMatchFailure(op, "not a static f32 memref");
+    // Other contractions become other named ops (or stay generics); the
+    // ones that are not plain matmuls go to convert-linalg-to-loops.
+    FailureOr<linalg::LinalgOp> named =
+        linalg::specializeGenericOp(rewriter, op);
+    if (failed(named))
+      return rewriter.notifyMatchFailure(op, "no named form");
+    return success();
+  }
+};
+
+struct UNCPUTileAndVectorizePass
+    : un::impl::UNCPUTileAndVectorizeBase<UNCPUTileAndVectorizePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    std::string error;
+    FailureOr<un::CPUTarget> target = un::lookupCPUTarget(cpu, features, error);
+    if (failed(target)) {
+      emitError(getOperation()->getLoc(), "un-cpu-tile-and-vectorize: ")
+          << error;
+      return signalPassFailure();
+    }
+    un::MatmulTiling tiling = un::chooseMatmulTiling(*target);
+    if (tileM < 0 || tileN < 0 || tileK < 0 ||
+        (tileN > 0 && tileN % tiling.lanes != 0)) {
+      emitError(getOperation()->getLoc(), "un-cpu-tile-and-vectorize: tile-m, tile-n "
+                                "and tile-k must be positive (0: from the "
+                                "target), tile-n a multiple of ")
+          << tiling.lanes << " f32 lanes";
+      return signalPassFailure();
+    }
+    if (tileM)
+      tiling.tileM = tileM;
+    if (tileN)
+      tiling.tileN = tileN;
+    if (tileK)
+      tiling.tileK = tileK;
+
+    if (specializeGenerics) {
+      RewritePatternSet patterns(ctx);
+      patterns.add<SpecializeMatmulGeneric>(ctx);
+      GreedyRewriteConfig config;
+      config.setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
+      if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
+                                       config)))
+        return signalPassFailure();
+    }
+
+    SmallVector<linalg::LinalgOp> matmuls;
+    getOperation()->walk([&](linalg::LinalgOp op) {
+      std::string why;
+      if (isa<linalg::MatmulOp>(op) && succeeded(checkOperands(op, 0, why)) &&
+          cast<linalg::MatmulOp>(op).getCast() == linalg::TypeFn::cast_signed)
+        matmuls.push_back(op);
+      else if (isa<linalg::BatchMatmulOp>(op) &&
+               succeeded(checkOperands(op, 1, why)))
+        matmuls.push_back(op);
+    });
+    bool wide = false;
+    for (linalg::LinalgOp op : matmuls) {
+      if (auto mm = dyn_cast<linalg::MatmulOp>(op.getOperation()))
+        rewriteMatmul(mm, tiling);
+      else
+        rewriteBatchMatmul(cast<linalg::BatchMatmulOp>(op.getOperation()),
+                           tiling);
+      wide = true;
+    }
+    // LLVM may split vectors wider than a target's preferred width (256
+    // bits on most AVX-512 CPUs), doubling the accumulators: tell it the
+    // width the tiles were chosen for.
+    if (wide && tiling.lanes * 32 > 256)
+      getOperation()->walk([&](FunctionOpInterface fn) {
+        if (!fn.isExternal())
+          markMinLegalVectorWidth(fn, tiling.lanes * 32);
+      });
+  }
+
+  static void markMinLegalVectorWidth(FunctionOpInterface fn, int64_t bits) {
+    MLIRContext *ctx = fn->getContext();
+    SmallVector<Attribute> entries;
+    if (auto existing = fn->getAttrOfType<ArrayAttr>("passthrough"))
+      entries.append(existing.begin(), existing.end());
+    entries.push_back(ArrayAttr::get(
+        ctx, {StringAttr::get(ctx, "min-legal-vector-width"),
+              StringAttr::get(ctx, std::to_string(bits))}));
+    fn->setAttr("passthrough", ArrayAttr::get(ctx, entries));
+  }
+};
+
+} // namespace

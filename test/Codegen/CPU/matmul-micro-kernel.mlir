@@ -1,0 +1,99 @@
+// The register tile of un-cpu-tile-and-vectorize comes from the target:
+// AVX2 (16 ymm): 6 rows x 2 vectors of 8; AVX-512 (32 zmm): 12 rows x 2
+// vectors of 16, and LLVM told not to split them; SSE2 without FMA: 6 rows
+// x 2 vectors of 4, multiply and add. B is packed per K block into a
+// [kc, NR] stack buffer; the k loop is unrolled by 4.
+// RUN: un-opt %s --un-cpu-tile-and-vectorize=cpu=znver3 | FileCheck %s --check-prefix=AVX2
+// RUN: un-opt %s --un-cpu-tile-and-vectorize=cpu=skylake-avx512 | FileCheck %s --check-prefix=AVX512
+// RUN: un-opt %s --un-cpu-tile-and-vectorize=cpu=x86-64 | FileCheck %s --check-prefix=SSE
+// RUN: un-opt %s --un-cpu-tile-and-vectorize="cpu=skylake-avx512 features=-avx512f" | FileCheck %s --check-prefix=AVX2
+// RUN: un-opt %s --un-cpu-tile-and-vectorize="cpu=znver3 tile-m=4 tile-n=32 tile-k=64" | FileCheck %s --check-prefix=OVERRIDE
+
+// AVX2-LABEL: func.func @matmul(
+// AVX2-NOT: passthrough
+// AVX2: memref.alloca() {alignment = 64 : i64} : memref<192x16xf32>
+// AVX2: scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %c16
+// AVX2: scf.for %[[P:.*]] = %{{.*}} to %c192{{.*}} step %c192
+// Packing: two vectors of 8 per row of the panel.
+// AVX2: vector.load %arg1[{{.*}}] : memref<384x1152xf32>, vector<8xf32>
+// AVX2: vector.store {{.*}} : memref<192x16xf32>, vector<8xf32>
+// AVX2: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c6
+// The first K block starts from zeros (C was zero-filled).
+// AVX2: scf.if
+// AVX2-COUNT-12: vector.load %{{.*}} : memref<197x1152xf32>, vector<8xf32>
+// AVX2: scf.for %{{.*}} = %{{.*}} to %c192{{.*}} step %c4{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// AVX2-COUNT-48: vector.fma
+// AVX2: scf.yield
+// AVX2-COUNT-12: vector.store %{{.*}} : memref<197x1152xf32>, vector<8xf32>
+// The row remainder (197 = 32 * 6 + 5): a tile of 5 rows.
+// AVX2: iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// AVX2-NOT: linalg.matmul
+// AVX2-NOT: linalg.fill
+
+// AVX512-LABEL: func.func @matmul(
+// AVX512-SAME: passthrough = {{\[\[}}"min-legal-vector-width", "512"]]
+// AVX512: memref.alloca() {alignment = 64 : i64} : memref<128x32xf32>
+// AVX512: step %c32
+// AVX512: step %c12
+// AVX512: iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// AVX512-COUNT-96: vector.fma {{.*}} : vector<16xf32>
+
+// SSE-LABEL: func.func @matmul(
+// SSE: memref.alloca() {alignment = 64 : i64} : memref<384x8xf32>
+// SSE: step %c6
+// SSE-NOT: vector.fma
+// SSE: arith.mulf {{.*}} : vector<4xf32>
+// SSE-NEXT: arith.addf {{.*}} : vector<4xf32>
+
+// OVERRIDE-LABEL: func.func @matmul(
+// OVERRIDE: memref.alloca() {alignment = 64 : i64} : memref<64x32xf32>
+// OVERRIDE: step %c32
+// OVERRIDE: step %c64
+// OVERRIDE: step %c4
+
+func.func @matmul(%a: memref<197x384xf32>, %b: memref<384x1152xf32>, %c: memref<197x1152xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<197x1152xf32>)
+  linalg.matmul ins(%a, %b : memref<197x384xf32>, memref<384x1152xf32>) outs(%c : memref<197x1152xf32>)
+  return
+}
+
+// An N remainder (197 = 12 * 16 + 5) is a panel of one masked vector; C
+// is not known to be zero, so every block starts from C. A batch_matmul
+// is a loop over the batch.
+// AVX2-LABEL: func.func @batch_matmul(
+// AVX2: scf.for %[[BATCH:.*]] = %c0{{.*}} to %c6
+// AVX2: memref.subview %arg0[%[[BATCH]], 0, 0] [1, 197, 64] [1, 1, 1]
+// AVX2: vector.constant_mask [5] : vector<8xi1>
+// AVX2: vector.maskedload %subview
+// AVX2-NOT: scf.if
+// AVX2: vector.maskedstore
+// AVX2-NOT: linalg.batch_matmul
+func.func @batch_matmul(%a: memref<6x197x64xf32>, %b: memref<6x64x197xf32>, %c: memref<6x197x197xf32>) {
+  linalg.batch_matmul ins(%a, %b : memref<6x197x64xf32>, memref<6x64x197xf32>) outs(%c : memref<6x197x197xf32>)
+  return
+}
+
+// Dynamic M: full tiles up to M - M mod 6, then one-row tiles.
+// AVX2-LABEL: func.func @dynamic_m(
+// AVX2: %[[M:.*]] = memref.dim %arg2, %c0
+// AVX2: %[[REST:.*]] = arith.remui %[[M]], %c6
+// AVX2: %[[MAIN:.*]] = arith.subi %[[M]], %[[REST]]
+// AVX2: scf.for %{{.*}} = %{{.*}} to %[[MAIN]] step %c6
+// AVX2: scf.for %{{.*}} = %[[MAIN]] to %[[M]] step %c1
+// AVX2: iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>)
+func.func @dynamic_m(%a: memref<?x64xf32>, %b: memref<64x32xf32>, %c: memref<?x32xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x64xf32>, memref<64x32xf32>) outs(%c : memref<?x32xf32>)
+  return
+}
+
+// Dynamic K or N, and other element types, are left to convert-linalg-to-loops.
+// AVX2-LABEL: func.func @left_alone(
+// AVX2: linalg.matmul {{.*}} memref<8x?xf32>
+// AVX2: linalg.matmul {{.*}} memref<8x8xf16>
+func.func @left_alone(%a: memref<8x?xf32>, %b: memref<?x8xf32>, %c: memref<8x8xf32>,
+                      %h: memref<8x8xf16>) {
+  linalg.matmul ins(%a, %b : memref<8x?xf32>, memref<?x8xf32>) outs(%c : memref<8x8xf32>)
+  linalg.matmul ins(%h, %h : memref<8x8xf16>, memref<8x8xf16>) outs(%h : memref<8x8xf16>)
+  return
+}
