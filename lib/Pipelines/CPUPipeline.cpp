@@ -15,7 +15,9 @@
 //     caller's buffers), then ownership-based deallocation;
 //  4. f32 matmuls / batch_matmuls -> packed register tiles of vector FMAs
 //     for the target CPU, with their elementwise epilogues fused
-//     (un-cpu-tile-and-vectorize), the other linalg ops -> loops,
+//     (un-cpu-tile-and-vectorize), the other linalg ops -> loops over
+//     vectors (un-cpu-vectorize-generics) or, where they cannot be, scalar
+//     loops,
 //     transcendental math -> polynomial approximations that vectorize
 //     (un-cpu-approximate-math), then everything to the LLVM dialect (bf16
 //     casts are expanded to integer ops so no soft-float runtime is needed).
@@ -84,6 +86,10 @@ void un::buildUNCPUPipeline(OpPassManager &pm,
   matmul.cpu = options.cpu;
   matmul.features = options.features;
   pm.addPass(createUNCPUTileAndVectorize(matmul));
+  UNCPUVectorizeGenericsOptions generics;
+  generics.cpu = options.cpu;
+  generics.features = options.features;
+  pm.addPass(createUNCPUVectorizeGenerics(generics));
   pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(createUNCPUApproximateMath());
 

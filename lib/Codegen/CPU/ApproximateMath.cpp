@@ -45,6 +45,8 @@ struct UNCPUApproximateMathPass
       return name.consume_front("math.") && approximated.contains(name);
     };
     RewritePatternSet patterns(&getContext());
+    // x^n with a constant n: multiplications (LLVM's powi wants a scalar n).
+    math::populateExpansionPatterns(patterns, {"fpowi"});
     populateMathF32ExpansionPatterns(patterns, predicate);
     populateMathPolynomialApproximationPatterns(patterns, predicate);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

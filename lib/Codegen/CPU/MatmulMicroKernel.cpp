@@ -37,6 +37,8 @@
 #include "un/Codegen/CPU/CPUTarget.h"
 #include "un/Codegen/CPU/Passes.h"
 
+#include "VectorBody.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -157,21 +159,6 @@ static FailureOr<EpilogueOperand> classifyEpilogueOperand(linalg::GenericOp g,
   return failure();
 }
 
-/// Whether every op of the body can run on vectors lane by lane.
-static bool isVectorizableBody(Block &body) {
-  for (Operation &op : body.without_terminator()) {
-    if (isa<arith::ConstantOp>(op))
-      continue;
-    if (op.getNumRegions() || !op.hasTrait<OpTrait::Elementwise>() ||
-        !isa<arith::ArithDialect, math::MathDialect>(op.getDialect()))
-      return false;
-    for (Type t : op.getResultTypes())
-      if (!t.isIntOrIndexOrFloat() || t.isIndex())
-        return false;
-  }
-  return true;
-}
-
 /// The elementwise generic to fuse into `matmul`'s last K block, if any.
 static std::optional<Epilogue> findEpilogue(linalg::MatmulOp matmul) {
   Value c = matmul.getDpsInitOperand(0)->get();
@@ -201,7 +188,7 @@ static std::optional<Epilogue> findEpilogue(linalg::MatmulOp matmul) {
   auto g = dyn_cast_or_null<linalg::GenericOp>(next);
   if (!g || !g.hasPureBufferSemantics() || g.getNumLoops() != 2 ||
       g.getNumParallelLoops() != 2 || g.getNumDpsInits() != 1 ||
-      !isVectorizableBody(*g.getBlock()))
+      !un::isVectorizableBody(*g.getBlock()))
     return std::nullopt;
 
   // Operands: C elementwise, others [M, N], [N] or [M]; the output an
@@ -553,36 +540,7 @@ private:
       }
       map.map(arg, v);
     }
-    auto vectorOf = [&](Type t) {
-      return VectorType::get({this->t.lanes}, t);
-    };
-    auto lookup = [&](Value v) -> Value {
-      if (Value mapped = map.lookupOrNull(v))
-        return mapped;
-      // A scalar from outside the body: the same value in every lane.
-      Value splat = vector::BroadcastOp::create(b, loc, vectorOf(v.getType()), v);
-      map.map(v, splat);
-      return splat;
-    };
-    for (Operation &op : body.without_terminator()) {
-      if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
-        auto type = vectorOf(constant.getType());
-        map.map(constant.getResult(),
-                arith::ConstantOp::create(
-                    b, loc, type,
-                    DenseElementsAttr::get(type, constant.getValue())));
-        continue;
-      }
-      OperationState state(loc, op.getName());
-      for (Value operand : op.getOperands())
-        state.operands.push_back(lookup(operand));
-      for (Type t : op.getResultTypes())
-        state.types.push_back(vectorOf(t));
-      state.attributes = op.getAttrs();
-      Operation *vectorOp = b.create(state);
-      map.map(op.getResults(), vectorOp->getResults());
-    }
-    Value y = lookup(body.getTerminator()->getOperand(0));
+    Value y = un::emitVectorBody(b, loc, body, t.lanes, map).front();
     store(y, g.getDpsInitOperand(0)->get(), {row, col}, m);
   }
 

@@ -126,6 +126,76 @@ def UNCPUTileAndVectorize : Pass<"un-cpu-tile-and-vectorize"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def UNCPUVectorizeGenerics : Pass<"un-cpu-vectorize-generics"> {
+  let summary = "Elementwise and reduction linalg ops on buffers as loops "
+                "over vectors of the target's width";
+  let description = [{
+    Runs after bufferization and `un-cpu-tile-and-vectorize`. Every
+    `linalg.generic` (and `linalg.fill`, `copy`, `transpose`, `broadcast`,
+    `map`, generalized first) on buffers whose body is elementwise arith and
+    math, with projected-permutation indexing maps, becomes scalar loops
+    over all dims but one, the vector dim, which runs as a loop over
+    `vector<lanes x T>` (lanes: f32 lanes of the target's vector registers)
+    and one masked step for the rest.
+
+    The vector dim is a loop that every operand indexes with its last,
+    unit-stride dim or not at all (those operands are loaded as scalars and
+    broadcast). A parallel vector dim moves innermost, which is always
+    legal, and every element is computed exactly as by the scalar loops. A
+    reduction vector dim (the op's only reduction, the body updating its one
+    output as `out = combine(out, x)` with `addf`, `mulf`, `maximumf`,
+    `minimumf`, `maxnumf` or `minnumf`) keeps one partial result per lane,
+    starting at the neutral element, and combines them with
+    `vector.reduction` after the loop: sums are reassociated into `lanes`
+    interleaved partial sums. Bodies with integer division or remainder
+    (which would trap on masked lanes), `linalg.index`, or dims that are too
+    short (static and under one vector) are left to
+    `convert-linalg-to-loops`.
+
+    Before (softmax's row maximum):
+
+    ```mlir
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>,
+                                     affine_map<(d0, d1) -> (d0)>],
+                    iterator_types = ["parallel", "reduction"]}
+        ins(%s : memref<197x197xf32>) outs(%m : memref<197xf32>) {
+    ^bb0(%x: f32, %acc: f32):
+      %r = arith.maximumf %acc, %x : f32
+      linalg.yield %r : f32
+    }
+    ```
+
+    After (AVX2):
+
+    ```mlir
+    scf.for %i = %c0 to %c197 step %c1 {
+      %p = scf.for %j = %c0 to %c192 step %c8 iter_args(%acc = %ninf) {
+        %x = vector.load %s[%i, %j] : memref<197x197xf32>, vector<8xf32>
+        %r = arith.maximumf %acc, %x : vector<8xf32>
+        scf.yield %r : vector<8xf32>
+      }
+      %mask = vector.constant_mask [5] : vector<8xi1>
+      ... one masked step, arith.select on the mask ...
+      %red = vector.reduction <maximumf>, %q : vector<8xf32> into f32
+      %old = memref.load %m[%i] : memref<197xf32>
+      %new = arith.maximumf %old, %red : f32
+      memref.store %new, %m[%i] : memref<197xf32>
+    }
+    ```
+  }];
+  let options = [
+    Option<"cpu", "cpu", "std::string", "\"host\"",
+           "Target CPU as llc -mcpu names it (host: this machine)">,
+    Option<"features", "features", "std::string", "\"\"",
+           "Target features to add or remove, as llc -mattr writes them">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def UNCPUApproximateMath : Pass<"un-cpu-approximate-math"> {
   let summary = "Transcendental math ops as polynomial approximations "
                 "that vectorize";
