@@ -39,8 +39,10 @@
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/OpenMPToLLVM/ConvertOpenMPToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -85,18 +87,23 @@ void un::buildUNCPUPipeline(OpPassManager &pm,
   UNCPUTileAndVectorizeOptions matmul;
   matmul.cpu = options.cpu;
   matmul.features = options.features;
+  matmul.parallel = options.threads;
   pm.addPass(createUNCPUTileAndVectorize(matmul));
   UNCPUVectorizeGenericsOptions generics;
   generics.cpu = options.cpu;
   generics.features = options.features;
+  generics.parallel = options.threads;
   pm.addPass(createUNCPUVectorizeGenerics(generics));
   pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(createUNCPUApproximateMath());
+  if (options.threads)
+    pm.addPass(createConvertSCFToOpenMPPass());
 
-  // To the LLVM dialect.
+  // To the LLVM dialect. Memrefs are lowered before scf: the alloca scopes
+  // that convert-scf-to-openmp puts in parallel loops must still hold one
+  // block when memrefs are lowered.
   pm.addPass(createConvertVectorToSCFPass(
       VectorTransferToSCFOptions().enableFullUnroll()));
-  pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   arith::ArithExpandOpsPassOptions expand;
@@ -106,6 +113,9 @@ void un::buildUNCPUPipeline(OpPassManager &pm,
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createSCFToControlFlowPass());
+  if (options.threads)
+    pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }

@@ -9,7 +9,7 @@ import pathlib
 import subprocess
 import tempfile
 
-from .tools import llvm_tool, un_tool
+from .tools import LLVM_LIB, llvm_tool, un_tool
 
 
 class CompileError(RuntimeError):
@@ -46,6 +46,17 @@ def lower_to_llvm_ir(mlir_text, pipeline="un-cpu-pipeline"):
     return _run([llvm_tool("mlir-translate"), "--mlir-to-llvmir"], llvm_dialect)
 
 
+def _for_cpu(pipeline, cpu):
+    """`pipeline` with the CPU code generation told about `cpu` (an
+    `un-cpu-pipeline` stage without options gets `cpu=`; `native` is the
+    host, its default)."""
+    if cpu == "native":
+        return pipeline
+    stages = [pipeline] if isinstance(pipeline, str) else list(pipeline)
+    stages = [f"un-cpu-pipeline{{cpu={cpu}}}" if s == "un-cpu-pipeline" else s for s in stages]
+    return stages
+
+
 def host_triple():
     """The target triple of this machine, as LLVM names it."""
     return _run([llvm_tool("llvm-config"), "--host-target"]).decode().strip()
@@ -56,15 +67,20 @@ def compile_shared_library(mlir_text, output, cpu="native", pipeline="un-cpu-pip
 
     The triple is passed explicitly: mlir-translate emits a module without
     one, and without it LLVM's cost model sees no vector registers and
-    leaves every loop scalar.
+    leaves every loop scalar. Code that runs on all cores
+    (`un-cpu-pipeline{threads=true}`) is linked with LLVM's OpenMP runtime
+    (Debian's libomp-22-dev).
     """
     output = pathlib.Path(output)
     target = [f"-mtriple={host_triple()}", f"-mcpu={cpu}"]
-    llvm_ir = lower_to_llvm_ir(mlir_text, pipeline)
+    llvm_ir = lower_to_llvm_ir(mlir_text, _for_cpu(pipeline, cpu))
     optimized = _run([llvm_tool("opt"), "-O3", *target], llvm_ir)
     with tempfile.TemporaryDirectory() as tmp:
         obj = pathlib.Path(tmp) / "module.o"
         _run([llvm_tool("llc"), "-O3", *target, "-filetype=obj",
               "-relocation-model=pic", "-o", str(obj)], optimized)
-        _run(["cc", "-shared", "-o", str(output), str(obj), "-lm"])
+        libs = ["-lm"]
+        if b"__kmpc_" in optimized:  # un-cpu-pipeline{threads=true}: OpenMP
+            libs = [f"-L{LLVM_LIB}", f"-Wl,-rpath,{LLVM_LIB}", "-lomp", *libs]
+        _run(["cc", "-shared", "-o", str(output), str(obj), *libs])
     return output

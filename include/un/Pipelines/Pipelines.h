@@ -48,6 +48,14 @@ struct UNCPUPipelineOptions
       llvm::cl::desc("Target features to add or remove, as llc -mattr "
                      "writes them (+avx2,-avx512f)"),
       llvm::cl::init("")};
+  PassOptions::Option<bool> threads{
+      *this, "threads",
+      llvm::cl::desc("Run the parallel loops (matmul column panels, "
+                     "attention heads, rows of elementwise ops) on all cores "
+                     "through OpenMP (convert-scf-to-openmp); link the result "
+                     "with the OpenMP runtime (-lomp). Results are identical "
+                     "to one thread: no reduction is split between threads"),
+      llvm::cl::init(false)};
 };
 
 void buildUNCPUPipeline(OpPassManager &pm,

@@ -291,24 +291,45 @@ public:
       : b(b), loc(loc), t(tiling), zeroInit(zeroInit), epilogue(epilogue),
         f32(b.getF32Type()), vecType(VectorType::get({tiling.lanes}, f32)) {}
 
-  /// C[M, N] += A[M, K] B[K, N]; `packed` is a [kc, tileN] scratch buffer.
-  void emit(Value a, Value bm, Value c, Value packed) {
+  /// C[M, N] += A[M, K] B[K, N]. With `parallelPanels`, the panels of NR
+  /// columns are an scf.parallel (each iteration packs into a buffer of
+  /// its own); otherwise one packing buffer serves them all.
+  void emit(Value a, Value bm, Value c, bool parallelPanels) {
     this->a = a;
     this->bm = bm;
     this->c = c;
-    this->packed = packed;
     auto bType = cast<MemRefType>(bm.getType());
     int64_t k = bType.getDimSize(0), n = bType.getDimSize(1);
     kc = blockK(k, t.tileK);
+    auto packedType = MemRefType::get({kc, t.tileN}, f32);
+    auto allocatePacked = [&]() {
+      return memref::AllocaOp::create(b, loc, packedType,
+                                      b.getI64IntegerAttr(64));
+    };
     int64_t nFull = n / t.tileN, nRest = n % t.tileN;
+    if (!parallelPanels)
+      packed = allocatePacked();
     if (nFull > 0) {
       OpBuilder::InsertionGuard guard(b);
-      auto loop = scf::ForOp::create(b, loc, cst(0), cst(nFull * t.tileN),
-                                     cst(t.tileN));
-      b.setInsertionPointToStart(loop.getBody());
-      emitPanel(loop.getInductionVar(), k, t.tileN / t.lanes, t.lanes);
+      Value j;
+      if (parallelPanels) {
+        auto loop = scf::ParallelOp::create(
+            b, loc, ValueRange{cst(0)}, ValueRange{cst(nFull * t.tileN)},
+            ValueRange{cst(t.tileN)});
+        b.setInsertionPointToStart(loop.getBody());
+        j = loop.getInductionVars()[0];
+        packed = allocatePacked();
+      } else {
+        auto loop = scf::ForOp::create(b, loc, cst(0), cst(nFull * t.tileN),
+                                       cst(t.tileN));
+        b.setInsertionPointToStart(loop.getBody());
+        j = loop.getInductionVar();
+      }
+      emitPanel(j, k, t.tileN / t.lanes, t.lanes);
     }
     if (nRest > 0) {
+      if (parallelPanels)
+        packed = allocatePacked();
       int64_t vectors = (nRest + t.lanes - 1) / t.lanes;
       emitPanel(cst(nFull * t.tileN), k, vectors,
                 nRest - (vectors - 1) * t.lanes);
@@ -557,14 +578,6 @@ private:
 
 } // namespace
 
-/// The scratch buffer of packed B rows for a matmul with `k` rows of B.
-static Value allocatePacked(OpBuilder &b, Location loc,
-                            const un::MatmulTiling &t, int64_t k) {
-  int64_t kc = MatmulEmitter::blockK(k, t.tileK);
-  auto type = MemRefType::get({kc, t.tileN}, b.getF32Type());
-  return memref::AllocaOp::create(b, loc, type, b.getI64IntegerAttr(64));
-}
-
 /// A rank-reduced [M, K]-style view of `source[batch]`.
 static Value batchSlice(OpBuilder &b, Location loc, Value source, Value batch) {
   auto type = cast<MemRefType>(source.getType());
@@ -584,7 +597,8 @@ static Value batchSlice(OpBuilder &b, Location loc, Value source, Value batch) {
                                    strides);
 }
 
-static void rewriteMatmul(linalg::MatmulOp op, const un::MatmulTiling &t) {
+static void rewriteMatmul(linalg::MatmulOp op, const un::MatmulTiling &t,
+                          bool parallel) {
   IRRewriter rewriter(op);
   std::optional<Epilogue> epilogue = findEpilogue(op);
   linalg::FillOp fill = findZeroFill(op);
@@ -594,11 +608,9 @@ static void rewriteMatmul(linalg::MatmulOp op, const un::MatmulTiling &t) {
   rewriter.setInsertionPoint(op);
   Location loc = op.getLoc();
   Value a = op.getInputs()[0], bm = op.getInputs()[1], c = op.getOutputs()[0];
-  Value packed = allocatePacked(
-      rewriter, loc, t, cast<MemRefType>(bm.getType()).getDimSize(0));
   MatmulEmitter(rewriter, loc, t, /*zeroInit=*/fill != nullptr,
                 epilogue ? &*epilogue : nullptr)
-      .emit(a, bm, c, packed);
+      .emit(a, bm, c, parallel);
   if (epilogue)
     rewriter.eraseOp(epilogue->op);
   if (fill)
@@ -606,14 +618,13 @@ static void rewriteMatmul(linalg::MatmulOp op, const un::MatmulTiling &t) {
   rewriter.eraseOp(op);
 }
 
+/// A loop over the batch (an scf.parallel with `parallel`) of 2-D matmuls.
 static void rewriteBatchMatmul(linalg::BatchMatmulOp op,
-                               const un::MatmulTiling &t) {
+                               const un::MatmulTiling &t, bool parallel) {
   IRRewriter rewriter(op);
   linalg::FillOp fill = findZeroFill(op);
   Location loc = op.getLoc();
   Value a = op.getInputs()[0], bm = op.getInputs()[1], c = op.getOutputs()[0];
-  Value packed = allocatePacked(
-      rewriter, loc, t, cast<MemRefType>(bm.getType()).getDimSize(1));
   auto cst = [&](int64_t v) {
     return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
   };
@@ -621,12 +632,20 @@ static void rewriteBatchMatmul(linalg::BatchMatmulOp op,
   Value batch = cType.isDynamicDim(0)
                     ? memref::DimOp::create(rewriter, loc, c, 0).getResult()
                     : cst(cType.getDimSize(0));
-  auto loop = scf::ForOp::create(rewriter, loc, cst(0), batch, cst(1));
-  rewriter.setInsertionPointToStart(loop.getBody());
-  Value iv = loop.getInductionVar();
+  Value iv;
+  if (parallel) {
+    auto loop = scf::ParallelOp::create(rewriter, loc, ValueRange{cst(0)},
+                                        ValueRange{batch}, ValueRange{cst(1)});
+    rewriter.setInsertionPointToStart(loop.getBody());
+    iv = loop.getInductionVars()[0];
+  } else {
+    auto loop = scf::ForOp::create(rewriter, loc, cst(0), batch, cst(1));
+    rewriter.setInsertionPointToStart(loop.getBody());
+    iv = loop.getInductionVar();
+  }
   MatmulEmitter(rewriter, loc, t, /*zeroInit=*/fill != nullptr, nullptr)
       .emit(batchSlice(rewriter, loc, a, iv), batchSlice(rewriter, loc, bm, iv),
-            batchSlice(rewriter, loc, c, iv), packed);
+            batchSlice(rewriter, loc, c, iv), /*parallelPanels=*/false);
   if (fill)
     rewriter.eraseOp(fill);
   rewriter.eraseOp(op);
@@ -710,10 +729,10 @@ struct UNCPUTileAndVectorizePass
     bool wide = false;
     for (linalg::LinalgOp op : matmuls) {
       if (auto mm = dyn_cast<linalg::MatmulOp>(op.getOperation()))
-        rewriteMatmul(mm, tiling);
+        rewriteMatmul(mm, tiling, parallel);
       else
         rewriteBatchMatmul(cast<linalg::BatchMatmulOp>(op.getOperation()),
-                           tiling);
+                           tiling, parallel);
       wide = true;
     }
     // LLVM may split vectors wider than a target's preferred width (256

@@ -175,8 +175,9 @@ namespace {
 /// Emits the loops of one planned generic.
 class GenericEmitter {
 public:
-  GenericEmitter(OpBuilder &b, const Plan &plan, int64_t lanes)
-      : b(b), loc(plan.op->getLoc()), plan(plan), op(plan.op), lanes(lanes) {}
+  GenericEmitter(OpBuilder &b, const Plan &plan, int64_t lanes, bool parallel)
+      : b(b), loc(plan.op->getLoc()), plan(plan), op(plan.op), lanes(lanes),
+        parallel(parallel) {}
 
   void emit() {
     SmallVector<Range> ranges =
@@ -201,11 +202,21 @@ private:
       return;
     }
     OpBuilder::InsertionGuard guard(b);
-    auto loop = scf::ForOp::create(
-        b, loc, getValueOrCreateConstantIndexOp(b, loc, ranges[d].offset),
-        getValueOrCreateConstantIndexOp(b, loc, ranges[d].size), cst(1));
-    b.setInsertionPointToStart(loop.getBody());
-    ivs[d] = loop.getInductionVar();
+    Value lb = getValueOrCreateConstantIndexOp(b, loc, ranges[d].offset);
+    Value ub = getValueOrCreateConstantIndexOp(b, loc, ranges[d].size);
+    // The outermost loop runs on all threads when it is parallel.
+    bool outermost = d == (plan.vectorDim == 0 ? 1u : 0u);
+    if (parallel && outermost &&
+        op.getIteratorTypesArray()[d] == utils::IteratorType::parallel) {
+      auto loop = scf::ParallelOp::create(b, loc, ValueRange{lb},
+                                          ValueRange{ub}, ValueRange{cst(1)});
+      b.setInsertionPointToStart(loop.getBody());
+      ivs[d] = loop.getInductionVars()[0];
+    } else {
+      auto loop = scf::ForOp::create(b, loc, lb, ub, cst(1));
+      b.setInsertionPointToStart(loop.getBody());
+      ivs[d] = loop.getInductionVar();
+    }
     emitOuterLoops(ranges, d + 1);
   }
 
@@ -368,6 +379,7 @@ private:
   const Plan &plan;
   linalg::GenericOp op;
   int64_t lanes;
+  bool parallel;
   SmallVector<Value> ivs;
 };
 
@@ -406,7 +418,7 @@ struct UNCPUVectorizeGenericsPass
     });
     for (const Plan &plan : plans) {
       OpBuilder b(plan.op);
-      GenericEmitter(b, plan, lanes).emit();
+      GenericEmitter(b, plan, lanes, parallel).emit();
       plan.op->erase();
     }
   }

@@ -97,3 +97,14 @@ func.func @left_alone(%a: memref<8x?xf32>, %b: memref<?x8xf32>, %c: memref<8x8xf
   linalg.matmul ins(%h, %h : memref<8x8xf16>, memref<8x8xf16>) outs(%h : memref<8x8xf16>)
   return
 }
+
+// With parallel=true the column panels are an scf.parallel, each iteration
+// packing into its own buffer; a batch_matmul parallelizes its batch.
+// RUN: un-opt %s --un-cpu-tile-and-vectorize="cpu=znver3 parallel=true" | FileCheck %s --check-prefix=PAR
+// PAR-LABEL: func.func @matmul(
+// PAR: scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step (%c16)
+// PAR-NEXT: memref.alloca() {alignment = 64 : i64} : memref<192x16xf32>
+// PAR-LABEL: func.func @batch_matmul(
+// PAR: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c6) step (%c1)
+// PAR-NOT: scf.parallel
+// PAR: return

@@ -161,3 +161,38 @@ func.func @left_alone(%i: memref<64x64xi32>, %x: memref<64x64xf32>, %n: i32, %s:
   }
   return
 }
+
+// -----
+
+// With parallel=true the outermost loop becomes scf.parallel when it is a
+// parallel dim (rows of a softmax), not when it is a reduction (tokens of
+// a column sum).
+// RUN: un-opt %s --split-input-file --un-cpu-vectorize-generics="cpu=znver3 parallel=true" | FileCheck %s --check-prefix=PAR
+// CHECK-LABEL: func.func @parallel_rows(
+// CHECK-NOT: scf.parallel
+// PAR-LABEL: func.func @parallel_rows(
+// PAR: scf.parallel (%{{.*}}) = (%c0) to (%c6) step (%c1)
+// PAR: vector.reduction <add>
+// PAR-LABEL: func.func @serial_tokens(
+// PAR-NOT: scf.parallel
+// PAR: return
+func.func @parallel_rows(%s: memref<6x197xf32>, %m: memref<6xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%s : memref<6x197xf32>) outs(%m : memref<6xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %acc, %a : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+func.func @serial_tokens(%x: memref<197x384xf32>, %acc: memref<384xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<197x384xf32>) outs(%acc : memref<384xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.addf %o, %a : f32
+    linalg.yield %r : f32
+  }
+  return
+}

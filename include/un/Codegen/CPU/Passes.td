@@ -114,6 +114,9 @@ def UNCPUTileAndVectorize : Pass<"un-cpu-tile-and-vectorize"> {
            "(0: from the target)">,
     Option<"tileK", "tile-k", "int64_t", "0",
            "Largest K block (0: from the target)">,
+    Option<"parallel", "parallel", "bool", "false",
+           "Emit the loop over column panels (a batch_matmul: over the "
+           "batch) as scf.parallel, for convert-scf-to-openmp">,
     Option<"specializeGenerics", "specialize-generics", "bool", "true",
            "Also handle contraction linalg.generics that are plain "
            "matmuls or batch_matmuls">
@@ -187,7 +190,10 @@ def UNCPUVectorizeGenerics : Pass<"un-cpu-vectorize-generics"> {
     Option<"cpu", "cpu", "std::string", "\"host\"",
            "Target CPU as llc -mcpu names it (host: this machine)">,
     Option<"features", "features", "std::string", "\"\"",
-           "Target features to add or remove, as llc -mattr writes them">
+           "Target features to add or remove, as llc -mattr writes them">,
+    Option<"parallel", "parallel", "bool", "false",
+           "Emit the outermost loop as scf.parallel when it is a parallel "
+           "dim, for convert-scf-to-openmp">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect",

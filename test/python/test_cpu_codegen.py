@@ -1,0 +1,240 @@
+"""Numbers of the CPU code generation of un-cpu-pipeline (lib/Codegen/CPU).
+
+- matmuls with fused epilogues (bias, GELU, residual) at shapes that
+  exercise every remainder: M and N not multiples of the register tile,
+  K split into several blocks;
+- matmuls with a dynamic M (batch x tokens) of every remainder size;
+- elementwise and reduction ops on vectors (softmax, layer norm, a column
+  sum), rows shorter and longer than a vector;
+- whole blocks compiled with `threads=true`: bit-identical to one thread.
+
+Compared with numpy in float64 (relative 1e-5, with the absolute floor of
+harness.assert_close). Nothing here depends on the host's vector width:
+the shapes cover the remainders of 4, 8 and 16 lanes alike.
+"""
+import pathlib
+
+import numpy as np
+import pytest
+
+from conftest import UN_OPT
+from un_mlir import aot, blocks, harness, memref
+
+pytestmark = pytest.mark.skipif(not UN_OPT.exists(), reason="un-opt is not built")
+
+
+def _t(shape):
+    return "tensor<" + "x".join(map(str, shape)) + "xf32>"
+
+
+def gelu(u):
+    return 0.5 * u * (1 + np.tanh(0.7978845608 * (u + 0.044715 * u ** 3)))
+
+
+def epilogue_text(name, m, k, n):
+    """y = gelu(a @ b + bias) + res."""
+    a, b, c, row = _t((m, k)), _t((k, n)), _t((m, n)), _t((n,))
+    return f"""
+func.func @{name}(%a: {a}, %b: {b}, %bias: {row}, %res: {c}) -> {c} {{
+  %zero = arith.constant 0.0 : f32
+  %c3 = arith.constant 3 : i32
+  %k3 = arith.constant 0.044715 : f32
+  %k = arith.constant 0.7978845608 : f32
+  %one = arith.constant 1.0 : f32
+  %half = arith.constant 0.5 : f32
+  %e = tensor.empty() : {c}
+  %f = linalg.fill ins(%zero : f32) outs(%e : {c}) -> {c}
+  %mm = linalg.matmul ins(%a, %b : {a}, {b}) outs(%f : {c}) -> {c}
+  %y = linalg.generic {{indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j)>,
+                                        affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                       iterator_types = ["parallel", "parallel"]}}
+      ins(%mm, %bias, %res : {c}, {row}, {c}) outs(%e : {c}) {{
+  ^bb0(%x: f32, %bb: f32, %r: f32, %o: f32):
+    %u = arith.addf %x, %bb : f32
+    %u3 = math.fpowi %u, %c3 : f32, i32
+    %p = arith.mulf %u3, %k3 : f32
+    %q = arith.addf %u, %p : f32
+    %s = arith.mulf %q, %k : f32
+    %th = math.tanh %s : f32
+    %t1 = arith.addf %th, %one : f32
+    %h = arith.mulf %u, %half : f32
+    %g = arith.mulf %h, %t1 : f32
+    %out = arith.addf %g, %r : f32
+    linalg.yield %out : f32
+  }} -> {c}
+  return %y : {c}
+}}
+"""
+
+
+# M x K x N: remainders of 4, 8 and 16 lanes and of 6 and 12 rows; K over
+# several blocks on every target (KC is at most 512).
+EPILOGUE_SHAPES = [(1, 3, 5), (7, 64, 17), (37, 700, 45), (13, 1100, 33)]
+
+
+@pytest.fixture(scope="module")
+def epilogues(tmp_path_factory):
+    names = [f"epi_{m}_{k}_{n}" for m, k, n in EPILOGUE_SHAPES]
+    text = "".join(epilogue_text(nm, *s) for nm, s in zip(names, EPILOGUE_SHAPES))
+    library = tmp_path_factory.mktemp("epilogue") / "epilogue.so"
+    return text, harness.compile_module(text, names, library)
+
+
+def test_epilogues_are_fused(epilogues):
+    text, _ = epilogues
+    lowered = aot.run_un_opt(text, ["un-to-linalg-pipeline", "eliminate-empty-tensors",
+                                    "one-shot-bufferize{bufferize-function-boundaries "
+                                    "function-boundary-type-conversion=identity-layout-map}",
+                                    "buffer-deallocation-pipeline",
+                                    "convert-bufferization-to-memref",
+                                    "un-cpu-tile-and-vectorize"])
+    assert "linalg.matmul" not in lowered and "linalg.generic" not in lowered
+
+
+@pytest.mark.parametrize("shape", EPILOGUE_SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_epilogue_numbers(epilogues, shape):
+    _, fns = epilogues
+    m, k, n = shape
+    rng = np.random.default_rng(m * k * n)
+    a = rng.standard_normal((m, k), dtype=np.float32)
+    b = (rng.standard_normal((k, n)) / np.sqrt(k)).astype(np.float32)
+    bias = rng.standard_normal(n, dtype=np.float32)
+    res = rng.standard_normal((m, n), dtype=np.float32)
+    (got,) = fns[f"epi_{m}_{k}_{n}"](a, b, bias, res)
+    u = a.astype(np.float64) @ b.astype(np.float64) + bias
+    harness.assert_close(got, gelu(u) + res, rtol=1e-5, what=f"{shape}")
+
+
+DYNAMIC_M = """
+func.func @mm_dynamic_m(%a: memref<?x100xf32>, %b: memref<100x21xf32>, %bias: memref<21xf32>,
+                        %y: memref<?x21xf32>) attributes {llvm.emit_c_interface} {
+  %zero = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %m = memref.dim %a, %c0 : memref<?x100xf32>
+  %c = memref.alloc(%m) : memref<?x21xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x21xf32>)
+  linalg.matmul ins(%a, %b : memref<?x100xf32>, memref<100x21xf32>) outs(%c : memref<?x21xf32>)
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%bias : memref<21xf32>) outs(%c : memref<?x21xf32>) {
+  ^bb0(%bb: f32, %x: f32):
+    %s = arith.addf %x, %bb : f32
+    linalg.yield %s : f32
+  }
+  memref.copy %c, %y : memref<?x21xf32> to memref<?x21xf32>
+  return
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def dynamic_m(tmp_path_factory):
+    library = tmp_path_factory.mktemp("dynamic") / "dynamic.so"
+    aot.compile_shared_library(DYNAMIC_M, library)
+    return memref.CompiledFunction(memref.load(library), "mm_dynamic_m")
+
+
+@pytest.mark.parametrize("m", [1, 5, 6, 7, 12, 13, 25, 64])
+def test_dynamic_m(dynamic_m, m):
+    rng = np.random.default_rng(m)
+    a = rng.standard_normal((m, 100), dtype=np.float32)
+    b = rng.standard_normal((100, 21), dtype=np.float32)
+    bias = rng.standard_normal(21, dtype=np.float32)
+    y = np.full((m, 21), np.nan, np.float32)
+    dynamic_m(a, b, bias, y)
+    harness.assert_close(y, a.astype(np.float64) @ b + bias, what=f"M={m}")
+
+
+def reductions_text(rows, cols):
+    s, r = _t((rows, cols)), _t((rows,))
+    col = _t((cols,))
+    return f"""
+func.func @softmax_{rows}_{cols}(%x: {s}) -> {s} {{
+  %ninf = arith.constant 0xFF800000 : f32
+  %zero = arith.constant 0.0 : f32
+  %e0 = tensor.empty() : {r}
+  %mi = linalg.fill ins(%ninf : f32) outs(%e0 : {r}) -> {r}
+  %mx = linalg.generic {{indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                        iterator_types = ["parallel", "reduction"]}} ins(%x : {s}) outs(%mi : {r}) {{
+  ^bb0(%a: f32, %acc: f32):
+    %m = arith.maximumf %acc, %a : f32
+    linalg.yield %m : f32
+  }} -> {r}
+  %e1 = tensor.empty() : {s}
+  %ex = linalg.generic {{indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>,
+                                         affine_map<(i, j) -> (i, j)>],
+                        iterator_types = ["parallel", "parallel"]}} ins(%x, %mx : {s}, {r}) outs(%e1 : {s}) {{
+  ^bb0(%a: f32, %m: f32, %o: f32):
+    %d = arith.subf %a, %m : f32
+    %v = math.exp %d : f32
+    linalg.yield %v : f32
+  }} -> {s}
+  %zi = linalg.fill ins(%zero : f32) outs(%e0 : {r}) -> {r}
+  %sm = linalg.generic {{indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                        iterator_types = ["parallel", "reduction"]}} ins(%ex : {s}) outs(%zi : {r}) {{
+  ^bb0(%a: f32, %acc: f32):
+    %t = arith.addf %acc, %a : f32
+    linalg.yield %t : f32
+  }} -> {r}
+  %p = linalg.generic {{indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>,
+                                        affine_map<(i, j) -> (i, j)>],
+                       iterator_types = ["parallel", "parallel"]}} ins(%ex, %sm : {s}, {r}) outs(%e1 : {s}) {{
+  ^bb0(%a: f32, %t: f32, %o: f32):
+    %q = arith.divf %a, %t : f32
+    linalg.yield %q : f32
+  }} -> {s}
+  return %p : {s}
+}}
+
+func.func @colsum_{rows}_{cols}(%x: {s}) -> {col} {{
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : {col}
+  %z = linalg.fill ins(%zero : f32) outs(%e : {col}) -> {col}
+  %c = linalg.generic {{indexing_maps = [affine_map<(j, i) -> (i, j)>, affine_map<(j, i) -> (j)>],
+                       iterator_types = ["parallel", "reduction"]}} ins(%x : {s}) outs(%z : {col}) {{
+  ^bb0(%a: f32, %acc: f32):
+    %sq = arith.mulf %a, %a : f32
+    %t = arith.addf %acc, %sq : f32
+    linalg.yield %t : f32
+  }} -> {col}
+  return %c : {col}
+}}
+"""
+
+
+REDUCTION_SHAPES = [(3, 5), (6, 197), (2, 1000), (5, 33)]
+
+
+@pytest.fixture(scope="module")
+def reductions(tmp_path_factory):
+    text = "".join(reductions_text(*s) for s in REDUCTION_SHAPES)
+    names = [f"{k}_{r}_{c}" for r, c in REDUCTION_SHAPES for k in ("softmax", "colsum")]
+    library = tmp_path_factory.mktemp("reductions") / "reductions.so"
+    return harness.compile_module(text, names, library)
+
+
+@pytest.mark.parametrize("shape", REDUCTION_SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_softmax_and_column_sums(reductions, shape):
+    rows, cols = shape
+    rng = np.random.default_rng(rows * cols)
+    x = (4 * rng.standard_normal(shape)).astype(np.float32)
+    (p,) = reductions[f"softmax_{rows}_{cols}"](x)
+    e = np.exp(x.astype(np.float64) - x.max(axis=1, keepdims=True))
+    harness.assert_close(p, e / e.sum(axis=1, keepdims=True), what=f"softmax {shape}")
+    (c,) = reductions[f"colsum_{rows}_{cols}"](x)
+    harness.assert_close(c, (x.astype(np.float64) ** 2).sum(axis=0), what=f"colsum {shape}")
+
+
+@pytest.mark.parametrize("kind,dims", [("vit", blocks.SMALL), ("vit", blocks.VIT_S),
+                                       ("bert", blocks.SMALL)], ids=["vit-small", "vit-s", "bert-small"])
+def test_threads_give_the_same_bits(tmp_path, kind, dims):
+    name = f"{kind}_block"
+    text = aot.run_un_opt(blocks.block_mlir(kind, "un", dims, name=name), ["un-inference-pipeline"])
+    inputs = blocks.example_inputs(kind, "un", dims, np.random.default_rng(3))
+    outputs = []
+    for threads in (False, True):
+        pipeline = ["un-cpu-pipeline{threads=true}"] if threads else "un-cpu-pipeline"
+        fn = harness.compile_module(text, [name], tmp_path / f"{kind}_{threads}.so", pipeline)[name]
+        outputs.append(fn(*inputs)[0])
+    assert np.array_equal(outputs[0], outputs[1])
+    assert b"libomp" in (tmp_path / f"{kind}_True.so").read_bytes()
