@@ -238,3 +238,13 @@ def test_threads_give_the_same_bits(tmp_path, kind, dims):
         outputs.append(fn(*inputs)[0])
     assert np.array_equal(outputs[0], outputs[1])
     assert b"libomp" in (tmp_path / f"{kind}_True.so").read_bytes()
+
+
+def test_dynamic_m_epilogue_is_fused():
+    lowered = aot.run_un_opt(DYNAMIC_M, ["un-to-linalg-pipeline",
+                                         "one-shot-bufferize{bufferize-function-boundaries "
+                                         "function-boundary-type-conversion=identity-layout-map}",
+                                         "buffer-deallocation-pipeline",
+                                         "convert-bufferization-to-memref",
+                                         "un-cpu-tile-and-vectorize"])
+    assert "linalg." not in lowered, "matmul, fill or bias generic left"

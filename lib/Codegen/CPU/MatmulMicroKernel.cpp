@@ -203,8 +203,13 @@ static std::optional<Epilogue> findEpilogue(linalg::MatmulOp matmul) {
   // The output is C itself (in place) or another [M, N] buffer.
   OpOperand *out = g.getDpsInitOperand(0);
   FailureOr<EpilogueOperand> outKind = classifyEpilogueOperand(g, *out, c);
-  if (!readsResult || failed(outKind) ||
-      *outKind == EpilogueOperand::Row || *outKind == EpilogueOperand::Column)
+  if (failed(outKind) || *outKind == EpilogueOperand::Row ||
+      *outKind == EpilogueOperand::Column)
+    return std::nullopt;
+  // (An in-place generic may read C through its output.)
+  readsResult |= *outKind == EpilogueOperand::Result &&
+                 !g.getMatchingBlockArgument(out).use_empty();
+  if (!readsResult)
     return std::nullopt;
   for (OpOperand *in : matmul.getDpsInputOperands())
     if (mayAlias(out->get(), in->get()))
