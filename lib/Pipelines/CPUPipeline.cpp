@@ -17,7 +17,8 @@
 //     for the target CPU, with their elementwise epilogues fused
 //     (un-cpu-tile-and-vectorize), the other linalg ops -> loops over
 //     vectors (un-cpu-vectorize-generics) or, where they cannot be, scalar
-//     loops,
+//     loops; each kernel becomes a function shared by every identical one
+//     (un-cpu-outline-kernels), so LLVM compiles a repeated layer once;
 //     transcendental math -> polynomial approximations that vectorize
 //     (un-cpu-approximate-math), then everything to the LLVM dialect (bf16
 //     casts are expanded to integer ops so no soft-float runtime is needed).
@@ -94,6 +95,7 @@ void un::buildUNCPUPipeline(OpPassManager &pm,
   generics.features = options.features;
   generics.parallel = options.threads;
   pm.addPass(createUNCPUVectorizeGenerics(generics));
+  pm.addPass(createUNCPUOutlineKernels());
   pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(createUNCPUApproximateMath());
   if (options.threads)

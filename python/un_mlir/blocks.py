@@ -286,17 +286,11 @@ class _Emitter:
         return self.collapse(ot, shape, "[[0, 1], [2, 3]]", (B * T, C))
 
 
-def block_mlir(kind, norm, d, name=None, c_interface=False):
-    """MLIR text of one function computing block `kind` with `norm`."""
-    if norm not in NORMS:
-        raise ValueError(norm)
-    name = name or f"{kind}_block"
-    params = parameters(kind, norm, d)
-    em = _Emitter(d.eps)
-    p = {n: f"%{n}" for n, _ in params}
+def _emit_block(em, kind, norm, d, p, x3):
+    """Emits block `kind` on the activations `x3` [B, T, C] with the
+    arguments `p` ({parameter name: SSA name}); returns its result."""
     B, T, C, F = d.batch, d.tokens, d.channels, d.mlp
     N = B * T
-    x3 = p["x"]
 
     def norm_args(i):
         return [p[n] for n, _ in _norm_params(norm, i, C)]
@@ -313,8 +307,8 @@ def block_mlir(kind, norm, d, name=None, c_interface=False):
         n2 = em.norm(norm, x1, (N, C), norm_args(2))
         h = em.linear(n2, p["w1"], p["b1"], N, C, F, act="gelu")
         x2 = em.linear(h, p["w2"], p["b2"], N, F, C, residual=x1)
-        out = em.expand(x2, (N, C), "[[0, 1], [2]]", (B, T, C))
-    elif kind == "bert":
+        return em.expand(x2, (N, C), "[[0, 1], [2]]", (B, T, C))
+    if kind == "bert":
         xc = em.collapse(x3, (B, T, C), "[[0, 1], [2]]", (N, C))
         q = em.linear(xc, p["wq"], p["bq"], N, C, C)
         k = em.linear(xc, p["wk"], p["bk"], N, C, C)
@@ -325,20 +319,56 @@ def block_mlir(kind, norm, d, name=None, c_interface=False):
         f = em.linear(y1, p["w1"], p["b1"], N, C, F, act="gelu")
         h2 = em.linear(f, p["w2"], p["b2"], N, F, C, residual=y1)
         y2 = em.norm(norm, h2, (N, C), norm_args(2))
-        out = em.expand(y2, (N, C), "[[0, 1], [2]]", (B, T, C))
-    elif kind == "head":
+        return em.expand(y2, (N, C), "[[0, 1], [2]]", (B, T, C))
+    if kind == "head":
         n = em.norm(norm, x3, (B, T, C), norm_args(1))
         cls = em.fresh("cls")
         em.emit(f"{cls} = tensor.extract_slice {n}[0, 0, 0] [{B}, 1, {C}] [1, 1, 1] : "
                 f"{_t((B, T, C))} to {_t((B, C))}")
-        out = em.linear(cls, p["wh"], p["bh"], B, C, d.classes)
-    else:
-        raise ValueError(kind)
+        return em.linear(cls, p["wh"], p["bh"], B, C, d.classes)
+    raise ValueError(kind)
+
+
+def _function(name, params, em, out, rtype, c_interface):
     args = ", ".join(f"%{n}: {_t(s)}" for n, s in params)
     attrs = " attributes {llvm.emit_c_interface}" if c_interface else ""
-    rtype = _t(result_shape(kind, d))
     return (f"func.func @{name}({args}) -> {rtype}{attrs} {{\n" + "\n".join(em.lines)
             + f"\n  return {out} : {rtype}\n}}\n")
+
+
+def block_mlir(kind, norm, d, name=None, c_interface=False):
+    """MLIR text of one function computing block `kind` with `norm`."""
+    if norm not in NORMS:
+        raise ValueError(norm)
+    name = name or f"{kind}_block"
+    params = parameters(kind, norm, d)
+    em = _Emitter(d.eps)
+    out = _emit_block(em, kind, norm, d, {n: f"%{n}" for n, _ in params}, "%x")
+    return _function(name, params, em, out, _t(result_shape(kind, d)), c_interface)
+
+
+def encoder_parameters(kind, norm, d, layers):
+    """[(name, shape)] of `encoder_mlir`'s arguments: x, then each layer's
+    parameters prefixed `l<i>_`."""
+    per_layer = parameters(kind, norm, d)[1:]
+    return [parameters(kind, norm, d)[0]] + [(f"l{i}_{n}", s) for i in range(layers)
+                                             for n, s in per_layer]
+
+
+def encoder_mlir(kind, norm, d, layers, name=None, c_interface=False):
+    """MLIR text of one function applying `layers` blocks `kind` ("vit" or
+    "bert") in sequence, each with its own weights, all in one function as
+    torch-mlir imports a whole encoder."""
+    if kind not in ("vit", "bert") or norm not in NORMS:
+        raise ValueError((kind, norm))
+    name = name or f"{kind}_encoder"
+    params = encoder_parameters(kind, norm, d, layers)
+    em = _Emitter(d.eps)
+    x = "%x"
+    for i in range(layers):
+        p = {n[len(f"l{i}_"):]: f"%{n}" for n, _ in params if n.startswith(f"l{i}_")}
+        x = _emit_block(em, kind, norm, d, p, x)
+    return _function(name, params, em, x, _t(result_shape(kind, d)), c_interface)
 
 
 def matmul_mlir(name, m, k, n, accumulate=False):

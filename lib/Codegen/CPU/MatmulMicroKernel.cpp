@@ -37,6 +37,7 @@
 #include "un/Codegen/CPU/CPUTarget.h"
 #include "un/Codegen/CPU/Passes.h"
 
+#include "KernelRegion.h"
 #include "VectorBody.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -612,6 +613,7 @@ static void rewriteMatmul(linalg::MatmulOp op, const un::MatmulTiling &t,
       alloc->moveBefore(op);
   rewriter.setInsertionPoint(op);
   Location loc = op.getLoc();
+  un::beginKernelRegion(rewriter, loc, "matmul");
   Value a = op.getInputs()[0], bm = op.getInputs()[1], c = op.getOutputs()[0];
   MatmulEmitter(rewriter, loc, t, /*zeroInit=*/fill != nullptr,
                 epilogue ? &*epilogue : nullptr)
@@ -629,6 +631,7 @@ static void rewriteBatchMatmul(linalg::BatchMatmulOp op,
   IRRewriter rewriter(op);
   linalg::FillOp fill = findZeroFill(op);
   Location loc = op.getLoc();
+  un::beginKernelRegion(rewriter, loc, "batch_matmul");
   Value a = op.getInputs()[0], bm = op.getInputs()[1], c = op.getOutputs()[0];
   auto cst = [&](int64_t v) {
     return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();

@@ -29,6 +29,7 @@
 #include "un/Codegen/CPU/CPUTarget.h"
 #include "un/Codegen/CPU/Passes.h"
 
+#include "KernelRegion.h"
 #include "VectorBody.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -418,6 +419,7 @@ struct UNCPUVectorizeGenericsPass
     });
     for (const Plan &plan : plans) {
       OpBuilder b(plan.op);
+      un::beginKernelRegion(b, plan.op->getLoc(), "elementwise");
       GenericEmitter(b, plan, lanes, parallel).emit();
       plan.op->erase();
     }

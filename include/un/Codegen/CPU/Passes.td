@@ -202,6 +202,49 @@ def UNCPUVectorizeGenerics : Pass<"un-cpu-vectorize-generics"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def UNCPUOutlineKernels : Pass<"un-cpu-outline-kernels", "ModuleOp"> {
+  let summary = "One private function per distinct kernel, called where "
+                "each kernel ran";
+  let description = [{
+    `un-cpu-tile-and-vectorize` and `un-cpu-vectorize-generics` emit the
+    loops of each op they rewrite inside an `scf.execute_region` marked
+    `un.kernel = "<kind>"`. This pass turns each into a call of a private
+    function (`llvm.linkage = internal`) whose arguments are the values the
+    kernel uses from outside; constants are copied in. Kernels whose
+    functions are identical (the same body on the same argument types, as in
+    every layer of a model that repeats one block N times) share one
+    function: LLVM then optimizes and compiles each distinct kernel once,
+    and compile time grows with the number of distinct kernels, not with
+    the depth of the model. A kernel used once is inlined back by LLVM.
+
+    Before:
+
+    ```mlir
+    scf.execute_region {
+      scf.for ... { ... %a ... %b ... %c ... }   // layer 1's matmul
+      scf.yield
+    } {un.kernel = "matmul"}
+    scf.execute_region {
+      scf.for ... { ... %a2 ... %b2 ... %c2 ... } // layer 2's, same types
+      scf.yield
+    } {un.kernel = "matmul"}
+    ```
+
+    After:
+
+    ```mlir
+    call @__un_matmul(%a, %b, %c) : (...) -> ()
+    call @__un_matmul(%a2, %b2, %c2) : (...) -> ()
+    func.func private @__un_matmul(...) attributes {llvm.linkage = ...} {
+      scf.for ... { ... }
+      return
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::LLVM::LLVMDialect"];
+}
+
 def UNCPUApproximateMath : Pass<"un-cpu-approximate-math"> {
   let summary = "Transcendental math ops as polynomial approximations "
                 "that vectorize";

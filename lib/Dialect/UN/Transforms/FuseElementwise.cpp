@@ -22,8 +22,11 @@ namespace un {
 using namespace mlir;
 
 /// Fuse only when the consumer reads the producer's result through a
-/// permutation of its own loops: the producer then runs exactly once per
-/// point of the fused loop nest, never once per broadcast copy.
+/// permutation of its own loops (the producer then runs exactly once per
+/// point of the fused loop nest, never once per broadcast copy) and every
+/// other use of the producer comes after the consumer (those uses then read
+/// the fused op's extra results; a use before it would keep the producer
+/// alive and the fused op would compute it a second time).
 static bool fusesWithoutRecomputation(OpOperand *fusedOperand) {
   auto producer = fusedOperand->get().getDefiningOp<linalg::GenericOp>();
   auto consumer = dyn_cast<linalg::GenericOp>(fusedOperand->getOwner());
@@ -31,6 +34,11 @@ static bool fusesWithoutRecomputation(OpOperand *fusedOperand) {
     return false;
   if (producer.getNumLoops() != consumer.getNumLoops())
     return false;
+  for (Operation *user : producer->getUsers())
+    if (user != consumer &&
+        (user->getBlock() != consumer->getBlock() ||
+         !consumer->isBeforeInBlock(user)))
+      return false;
   return consumer.getMatchingIndexingMap(fusedOperand).isPermutation();
 }
 
