@@ -9,7 +9,7 @@
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #bias = affine_map<(d0, d1) -> (d1)>
 // CHECK-LABEL: func.func @linear(
-// CHECK-SAME: %[[X:[^:]*]]: tensor<5x4xf32>, %[[W:[^:]*]]: tensor<4x3xf32>, %[[B:[^:]*]]: tensor<3xf32>, %[[G:[^:]*]]: tensor<4xf32>, %[[BETA:[^:]*]]: tensor<4xf32>, %[[RV:[^:]*]]: tensor<4xf32>) -> tensor<5x3xf32> attributes {llvm.emit_c_interface}
+// CHECK-SAME: %[[X:[^:]*]]: tensor<5x4xf32>, %[[W:[^:]*]]: tensor<4x3xf32>, %[[B:[^:]*]]: tensor<3xf32>, %[[G:[^:]*]]: tensor<4xf32>, %[[BETA:[^:]*]]: tensor<4xf32>, %[[RV:[^:]*]]: tensor<4xf32>) -> tensor<5x3xf32> attributes {llvm.emit_c_interface, passthrough = ["noinline", "optnone"]}
 // CHECK-NEXT: %[[P:.*]]:2 = call @linear_prepare_weights(%[[W]], %[[B]], %[[G]], %[[BETA]], %[[RV]]) : (tensor<4x3xf32>, tensor<3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<4x3xf32>, tensor<3xf32>)
 // CHECK-NEXT: %[[R:.*]] = call @linear_folded(%[[X]], %[[P]]#0, %[[P]]#1) : (tensor<5x4xf32>, tensor<4x3xf32>, tensor<3xf32>) -> tensor<5x3xf32>
 // CHECK-NEXT: return %[[R]]
