@@ -111,7 +111,7 @@ un::MatmulTiling un::chooseMatmulTiling(const CPUTarget &target) {
                   vectorsAcross - 1) /
                  vectorsAcross;
   tiling.tileM = std::clamp<int64_t>(rows, 1, 12);
-  tiling.tileK = 16384 / (4 * tiling.tileN);
+  tiling.tileK = 65536 / (4 * tiling.tileN);
   tiling.unrollK = 4;
   tiling.fma = target.hasFMA;
   return tiling;

@@ -11,7 +11,7 @@
 //
 //   for j in N step NR:                one panel of NR columns
 //     for p in K step KC:              one K block
-//       Bp[0:kc, 0:NR] = B[p:p+kc, j:j+NR]     (packed: contiguous, in L1)
+//       Bp[0:kc, 0:NR] = B[p:p+kc, j:j+NR]     (packed: contiguous)
 //       for i in M step MR:            one register tile
 //         acc[MR][NR] = C[i:i+MR, j:j+NR]      (zeros in the first block
 //                                               when C was just zero-filled)

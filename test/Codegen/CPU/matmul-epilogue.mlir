@@ -4,12 +4,12 @@
 // RUN: un-opt %s --split-input-file --un-cpu-tile-and-vectorize=cpu=znver3 | FileCheck %s
 
 // In place (the generic writes the matmul's buffer), with a bias row and a
-// residual tile; K = 384 is two blocks of 192: the epilogue only in the
-// last one.
+// residual tile; K = 1536 is two blocks of 768 (AVX2): the epilogue only
+// in the last one.
 // CHECK-LABEL: func.func @bias_residual_in_place(
 // CHECK-NOT: linalg.
 // CHECK: scf.for %[[J:.*]] = {{.*}} step %c16
-// CHECK: scf.for {{.*}} step %c192
+// CHECK: scf.for {{.*}} step %c768
 // CHECK-NOT: arith.addf
 // CHECK: vector.store {{.*}}, %[[C:.*]][{{.*}}] : memref<197x384xf32>, vector<8xf32>
 // CHECK: }
@@ -20,12 +20,12 @@
 // CHECK: %[[R:.*]] = arith.addf %[[S]], %[[RES]] : vector<8xf32>
 // CHECK: vector.store %[[R]], %[[C]]
 // CHECK-NOT: linalg.generic
-func.func @bias_residual_in_place(%a: memref<197x384xf32>, %b: memref<384x384xf32>, %bias: memref<384xf32>,
+func.func @bias_residual_in_place(%a: memref<197x1536xf32>, %b: memref<1536x384xf32>, %bias: memref<384xf32>,
                                   %res: memref<197x384xf32>) -> memref<197x384xf32> {
   %zero = arith.constant 0.0 : f32
   %c = memref.alloc() : memref<197x384xf32>
   linalg.fill ins(%zero : f32) outs(%c : memref<197x384xf32>)
-  linalg.matmul ins(%a, %b : memref<197x384xf32>, memref<384x384xf32>) outs(%c : memref<197x384xf32>)
+  linalg.matmul ins(%a, %b : memref<197x1536xf32>, memref<1536x384xf32>) outs(%c : memref<197x384xf32>)
   linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>,
                                    affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
                   iterator_types = ["parallel", "parallel"]}

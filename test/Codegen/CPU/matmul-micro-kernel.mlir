@@ -2,7 +2,8 @@
 // AVX2 (16 ymm): 6 rows x 2 vectors of 8; AVX-512 (32 zmm): 12 rows x 2
 // vectors of 16, and LLVM told not to split them; SSE2 without FMA: 6 rows
 // x 2 vectors of 4, multiply and add. B is packed per K block into a
-// [kc, NR] stack buffer; the k loop is unrolled by 4.
+// [kc, NR] stack buffer (K = 1536: blocks of 768 with AVX2, 512 with
+// AVX-512, one block with SSE); the k loop is unrolled by 4.
 // RUN: un-opt %s --un-cpu-tile-and-vectorize=cpu=znver3 | FileCheck %s --check-prefix=AVX2
 // RUN: un-opt %s --un-cpu-tile-and-vectorize=cpu=skylake-avx512 | FileCheck %s --check-prefix=AVX512
 // RUN: un-opt %s --un-cpu-tile-and-vectorize=cpu=x86-64 | FileCheck %s --check-prefix=SSE
@@ -11,17 +12,17 @@
 
 // AVX2-LABEL: func.func @matmul(
 // AVX2-NOT: passthrough
-// AVX2: memref.alloca() {alignment = 64 : i64} : memref<192x16xf32>
+// AVX2: memref.alloca() {alignment = 64 : i64} : memref<768x16xf32>
 // AVX2: scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %c16
-// AVX2: scf.for %[[P:.*]] = %{{.*}} to %c192{{.*}} step %c192
+// AVX2: scf.for %[[P:.*]] = %{{.*}} to %c768{{.*}} step %c768
 // Packing: two vectors of 8 per row of the panel.
-// AVX2: vector.load %arg1[{{.*}}] : memref<384x1152xf32>, vector<8xf32>
-// AVX2: vector.store {{.*}} : memref<192x16xf32>, vector<8xf32>
+// AVX2: vector.load %arg1[{{.*}}] : memref<1536x1152xf32>, vector<8xf32>
+// AVX2: vector.store {{.*}} : memref<768x16xf32>, vector<8xf32>
 // AVX2: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c6
 // The first K block starts from zeros (C was zero-filled).
 // AVX2: scf.if
 // AVX2-COUNT-12: vector.load %{{.*}} : memref<197x1152xf32>, vector<8xf32>
-// AVX2: scf.for %{{.*}} = %{{.*}} to %c192{{.*}} step %c4{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// AVX2: scf.for %{{.*}} = %{{.*}} to %c768{{.*}} step %c4{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // AVX2-COUNT-48: vector.fma
 // AVX2: scf.yield
 // AVX2-COUNT-12: vector.store %{{.*}} : memref<197x1152xf32>, vector<8xf32>
@@ -32,14 +33,14 @@
 
 // AVX512-LABEL: func.func @matmul(
 // AVX512-SAME: passthrough = {{\[\[}}"min-legal-vector-width", "512"]]
-// AVX512: memref.alloca() {alignment = 64 : i64} : memref<128x32xf32>
+// AVX512: memref.alloca() {alignment = 64 : i64} : memref<512x32xf32>
 // AVX512: step %c32
 // AVX512: step %c12
 // AVX512: iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // AVX512-COUNT-96: vector.fma {{.*}} : vector<16xf32>
 
 // SSE-LABEL: func.func @matmul(
-// SSE: memref.alloca() {alignment = 64 : i64} : memref<384x8xf32>
+// SSE: memref.alloca() {alignment = 64 : i64} : memref<1536x8xf32>
 // SSE: step %c6
 // SSE-NOT: vector.fma
 // SSE: arith.mulf {{.*}} : vector<4xf32>
@@ -51,10 +52,10 @@
 // OVERRIDE: step %c64
 // OVERRIDE: step %c4
 
-func.func @matmul(%a: memref<197x384xf32>, %b: memref<384x1152xf32>, %c: memref<197x1152xf32>) {
+func.func @matmul(%a: memref<197x1536xf32>, %b: memref<1536x1152xf32>, %c: memref<197x1152xf32>) {
   %zero = arith.constant 0.0 : f32
   linalg.fill ins(%zero : f32) outs(%c : memref<197x1152xf32>)
-  linalg.matmul ins(%a, %b : memref<197x384xf32>, memref<384x1152xf32>) outs(%c : memref<197x1152xf32>)
+  linalg.matmul ins(%a, %b : memref<197x1536xf32>, memref<1536x1152xf32>) outs(%c : memref<197x1152xf32>)
   return
 }
 
@@ -103,7 +104,7 @@ func.func @left_alone(%a: memref<8x?xf32>, %b: memref<?x8xf32>, %c: memref<8x8xf
 // RUN: un-opt %s --un-cpu-tile-and-vectorize="cpu=znver3 parallel=true" | FileCheck %s --check-prefix=PAR
 // PAR-LABEL: func.func @matmul(
 // PAR: scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step (%c16)
-// PAR-NEXT: memref.alloca() {alignment = 64 : i64} : memref<192x16xf32>
+// PAR-NEXT: memref.alloca() {alignment = 64 : i64} : memref<768x16xf32>
 // PAR-LABEL: func.func @batch_matmul(
 // PAR: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c6) step (%c1)
 // PAR-NOT: scf.parallel

@@ -49,7 +49,7 @@ struct MatmulTiling {
   int64_t lanes;   ///< f32 lanes of one vector
   int64_t tileM;   ///< rows of the register tile
   int64_t tileN;   ///< columns of the register tile (a multiple of `lanes`)
-  int64_t tileK;   ///< largest K block (a packed B panel stays in L1)
+  int64_t tileK;   ///< largest K block (a 64 KiB packed B panel)
   int64_t unrollK; ///< k steps per iteration of the innermost loop
   bool fma;        ///< multiply-add as one fused instruction
 };
@@ -57,7 +57,8 @@ struct MatmulTiling {
 /// Chooses the micro-kernel: two vectors across N, as many rows as the
 /// register file holds without spilling (the accumulators, the two B
 /// vectors and one broadcast of A), and a K block whose packed B panel
-/// fills about half of a 32 KiB L1 data cache.
+/// is 64 KiB: it streams from L2, and C is loaded and stored once per K
+/// block (bench/cpu/bench_matmul.py measured 16, 32 and 64 KiB).
 MatmulTiling chooseMatmulTiling(const CPUTarget &target);
 
 } // namespace un

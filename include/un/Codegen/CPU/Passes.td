@@ -28,7 +28,7 @@ def UNCPUTileAndVectorize : Pass<"un-cpu-tile-and-vectorize"> {
     - a loop over panels of `NR` columns of B and C, and in each a loop
       over K blocks of at most `KC`;
     - the block of B packed into a contiguous `[kc, NR]` stack buffer (so
-      it stays in L1 whatever the row stride of B);
+      it streams contiguously from L2 whatever the row stride of B);
     - a loop over register tiles of `MR` rows: the `MR x NR` accumulators
       are loaded once (or start at zero when C was just zero-filled, and
       the `linalg.fill` goes), updated in a k loop unrolled by 4 with one
@@ -39,7 +39,8 @@ def UNCPUTileAndVectorize : Pass<"un-cpu-tile-and-vectorize"> {
     default): NR is two vector registers (16 lanes for AVX2, 32 for
     AVX-512, 8 for SSE and NEON), MR as many rows as the register file holds
     without spills (6 with 16 registers, 12 with 32), KC such that a packed
-    panel is 16 KiB. `tile-m`, `tile-n` and `tile-k` override them. An N
+    panel is 64 KiB (measured: fewer passes over C pay more than an
+    L1-resident panel; K up to 1024 is one block with AVX2). `tile-m`, `tile-n` and `tile-k` override them. An N
     remainder is a panel of fewer vectors with the last one masked; a
     static M remainder a tile of fewer rows; a dynamic one a loop of
     one-row tiles. The sum over k keeps its order (k = 0 .. K-1, fused
@@ -59,34 +60,34 @@ def UNCPUTileAndVectorize : Pass<"un-cpu-tile-and-vectorize"> {
     Before:
 
     ```mlir
-    linalg.fill ins(%zero : f32) outs(%c : memref<197x1152xf32>)
-    linalg.matmul ins(%a, %b : memref<197x384xf32>, memref<384x1152xf32>)
-                  outs(%c : memref<197x1152xf32>)
-    linalg.generic {...} ins(%c, %bias : memref<197x1152xf32>, memref<1152xf32>)
-                         outs(%y : memref<197x1152xf32>) { addf }
+    linalg.fill ins(%zero : f32) outs(%c : memref<197x384xf32>)
+    linalg.matmul ins(%a, %b : memref<197x1536xf32>, memref<1536x384xf32>)
+                  outs(%c : memref<197x384xf32>)
+    linalg.generic {...} ins(%c, %bias : memref<197x384xf32>, memref<384xf32>)
+                         outs(%y : memref<197x384xf32>) { addf }
     ```
 
-    After (AVX2: NR = 16, MR = 6, KC = 192 for K = 384):
+    After (AVX2: NR = 16, MR = 6, K = 1536 in two blocks of 768):
 
     ```mlir
-    %packed = memref.alloca() {alignment = 64} : memref<192x16xf32>
-    scf.for %j = %c0 to %c1152 step %c16 {
-      scf.for %p = %c0 to %c192 step %c192 {     // all blocks but the last
+    %packed = memref.alloca() {alignment = 64} : memref<768x16xf32>
+    scf.for %j = %c0 to %c384 step %c16 {
+      scf.for %p = %c0 to %c768 step %c768 {     // all blocks but the last
         scf.for %k = ... { // pack
-          %v = vector.load %b[%row, %j] : memref<384x1152xf32>, vector<8xf32>
-          vector.store %v, %packed[%k, %c0] : memref<192x16xf32>, vector<8xf32>
+          %v = vector.load %b[%row, %j] : memref<1536x384xf32>, vector<8xf32>
+          vector.store %v, %packed[%k, %c0] : memref<768x16xf32>, vector<8xf32>
           ...
         }
         scf.for %i = %c0 to %c192 step %c6 {
           %acc = scf.if %first -> (vector<8xf32>, ...) { zeros } else { C }
-          %r:12 = scf.for %k = %c0 to %c192 step %c4 iter_args(...) {
+          %r:12 = scf.for %k = %c0 to %c768 step %c4 iter_args(...) {
             %bv0 = vector.load %packed[%k, %c0] : ..., vector<8xf32>
-            %a0 = memref.load %a[%i, %kk] : memref<197x384xf32>
+            %a0 = memref.load %a[%i, %kk] : memref<197x1536xf32>
             %s0 = vector.broadcast %a0 : f32 to vector<8xf32>
             %f = vector.fma %s0, %bv0, %acc0 : vector<8xf32>
             ...
           }
-          vector.store %r#0, %c[%i, %j] : memref<197x1152xf32>, vector<8xf32>
+          vector.store %r#0, %c[%i, %j] : memref<197x384xf32>, vector<8xf32>
           ...
         }
       }
