@@ -139,7 +139,8 @@ static std::optional<Plan> planVectorization(linalg::GenericOp op,
       continue; // a scalar input (a fill's value)
     auto memref = dyn_cast<MemRefType>(type);
     if (!memref || !memref.getElementType().isIntOrFloat() ||
-        !op.getMatchingIndexingMap(&operand).isProjectedPermutation())
+        !op.getMatchingIndexingMap(&operand).isProjectedPermutation(
+            /*allowZeroInResults=*/true))
       return std::nullopt;
   }
   SmallVector<int64_t> sizes = op.getStaticLoopRanges();
@@ -286,8 +287,12 @@ private:
   /// Indices of `operand` at the current loop ivs.
   SmallVector<Value> indices(OpOperand &operand) {
     SmallVector<Value> idx;
-    for (AffineExpr e : op.getMatchingIndexingMap(&operand).getResults())
-      idx.push_back(ivs[cast<AffineDimExpr>(e).getPosition()]);
+    for (AffineExpr e : op.getMatchingIndexingMap(&operand).getResults()) {
+      if (auto dim = dyn_cast<AffineDimExpr>(e))
+        idx.push_back(ivs[dim.getPosition()]);
+      else // a unit dim read at 0 (torch-mlir's keepdim reductions)
+        idx.push_back(cst(0));
+    }
     return idx;
   }
 

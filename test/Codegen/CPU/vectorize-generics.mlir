@@ -196,3 +196,23 @@ func.func @serial_tokens(%x: memref<197x384xf32>, %acc: memref<384xf32>) {
   }
   return
 }
+
+// -----
+
+// A keepdim reduction as torch-mlir writes it (the output read at a
+// constant 0 in its unit dim).
+// CHECK-LABEL: func.func @keepdim_sum(
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>)
+// CHECK: vector.reduction <add>
+// CHECK: memref.load %arg1[%{{.*}}, %c0{{.*}}] : memref<40x1xf32>
+// CHECK-NOT: linalg.generic
+func.func @keepdim_sum(%x: memref<40x10xf32>, %s: memref<40x1xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, 0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<40x10xf32>) outs(%s : memref<40x1xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %acc, %a : f32
+    linalg.yield %r : f32
+  }
+  return
+}
