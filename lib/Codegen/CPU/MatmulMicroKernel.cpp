@@ -297,50 +297,66 @@ public:
       : b(b), loc(loc), t(tiling), zeroInit(zeroInit), epilogue(epilogue),
         f32(b.getF32Type()), vecType(VectorType::get({tiling.lanes}, f32)) {}
 
-  /// C[M, N] += A[M, K] B[K, N]. With `parallelPanels`, the panels of NR
-  /// columns are an scf.parallel (each iteration packs into a buffer of
-  /// its own); otherwise one packing buffer serves them all.
-  void emit(Value a, Value bm, Value c, bool parallelPanels) {
+  /// C[M, N] += A[M, K] B[K, N], in slabs of panels of NR columns: each
+  /// slab's K block is packed at once (rows of B read over several cache
+  /// lines, not one: fewer TLB misses on large weights), then its panels
+  /// run. With `parallelSlabs` the slabs are an scf.parallel (each
+  /// iteration packs into a buffer of its own); otherwise one buffer
+  /// serves them all.
+  void emit(Value a, Value bm, Value c, bool parallelSlabs) {
     this->a = a;
     this->bm = bm;
     this->c = c;
     auto bType = cast<MemRefType>(bm.getType());
     int64_t k = bType.getDimSize(0), n = bType.getDimSize(1);
     kc = blockK(k, t.tileK);
-    auto packedType = MemRefType::get({kc, t.tileN}, f32);
+    int64_t nFull = n / t.tileN, nRest = n % t.tileN;
+    // Threads share the slabs out: leave at least 8 when N allows it.
+    int64_t maxSlab = parallelSlabs ? nFull / 8 : nFull;
+    int64_t slab = std::clamp<int64_t>(kSlabBytes / (kc * t.tileN * 4), 1,
+                                       std::max<int64_t>(maxSlab, 1));
+    auto packedType = MemRefType::get({slab, kc, t.tileN}, f32);
     auto allocatePacked = [&]() {
       return memref::AllocaOp::create(b, loc, packedType,
                                       b.getI64IntegerAttr(64));
     };
-    int64_t nFull = n / t.tileN, nRest = n % t.tileN;
-    if (!parallelPanels)
+    const int64_t vectors = t.tileN / t.lanes;
+    int64_t slabs = nFull / slab;
+    if (!parallelSlabs)
       packed = allocatePacked();
-    if (nFull > 0) {
+    if (slabs > 0) {
       OpBuilder::InsertionGuard guard(b);
       Value j;
-      if (parallelPanels) {
-        auto loop = scf::ParallelOp::create(
-            b, loc, ValueRange{cst(0)}, ValueRange{cst(nFull * t.tileN)},
-            ValueRange{cst(t.tileN)});
+      int64_t step = slab * t.tileN;
+      if (parallelSlabs) {
+        auto loop = scf::ParallelOp::create(b, loc, ValueRange{cst(0)},
+                                            ValueRange{cst(slabs * step)},
+                                            ValueRange{cst(step)});
         b.setInsertionPointToStart(loop.getBody());
         j = loop.getInductionVars()[0];
         packed = allocatePacked();
       } else {
-        auto loop = scf::ForOp::create(b, loc, cst(0), cst(nFull * t.tileN),
-                                       cst(t.tileN));
+        auto loop = scf::ForOp::create(b, loc, cst(0), cst(slabs * step),
+                                       cst(step));
         b.setInsertionPointToStart(loop.getBody());
         j = loop.getInductionVar();
       }
-      emitPanel(j, k, t.tileN / t.lanes, t.lanes);
+      emitSlab(j, k, slab, vectors, t.lanes);
     }
-    if (nRest > 0) {
-      if (parallelPanels)
+    // The rest: the full panels no whole slab took, and the N remainder.
+    int64_t restPanels = nFull % slab + (nRest > 0 ? 1 : 0);
+    if (restPanels > 0) {
+      if (parallelSlabs)
         packed = allocatePacked();
-      int64_t vectors = (nRest + t.lanes - 1) / t.lanes;
-      emitPanel(cst(nFull * t.tileN), k, vectors,
-                nRest - (vectors - 1) * t.lanes);
+      int64_t lastVectors = nRest ? (nRest + t.lanes - 1) / t.lanes : vectors;
+      int64_t lastWidth = nRest ? nRest - (lastVectors - 1) * t.lanes : t.lanes;
+      emitSlab(cst(slabs * slab * t.tileN), k, restPanels, lastVectors,
+               lastWidth);
     }
   }
+
+  /// Bytes of B packed at once (one slab's K block).
+  static constexpr int64_t kSlabBytes = 256 * 1024;
 
   /// The K block for `k`: at most `maxBlock`, blocks of equal size.
   static int64_t blockK(int64_t k, int64_t maxBlock) {
@@ -382,9 +398,11 @@ private:
       vector::MaskedStoreOp::create(b, loc, base, idx, m, v);
   }
 
-  /// Columns [j, j + vectors * lanes) (the last vector `lastWidth` wide),
-  /// over all of K in blocks of `kc`; the last block carries the epilogue.
-  void emitPanel(Value j, int64_t k, int64_t vectors, int64_t lastWidth) {
+  /// `panels` panels from column `j0` (all full but the last, which has
+  /// `lastVectors` vectors, the last one `lastWidth` wide), over all of K in
+  /// blocks of `kc`; the last block carries the epilogue.
+  void emitSlab(Value j0, int64_t k, int64_t panels, int64_t lastVectors,
+                int64_t lastWidth) {
     int64_t blocks = (k + kc - 1) / kc;
     int64_t lastSize = k - (blocks - 1) * kc;
     if (blocks > 1) {
@@ -397,34 +415,58 @@ private:
                                    loop.getInductionVar(), cst(0))
                                    .getResult()
                              : Value();
-      emitBlock(j, loop.getInductionVar(), kc, vectors, lastWidth, first,
-                /*last=*/false);
+      emitBlock(j0, panels, lastVectors, lastWidth, loop.getInductionVar(),
+                kc, first, /*last=*/false);
     }
     Value first =
         blocks == 1 && zeroInit
             ? arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1).getResult()
             : Value();
-    emitBlock(j, cst((blocks - 1) * kc), lastSize, vectors, lastWidth, first,
-              /*last=*/true);
+    emitBlock(j0, panels, lastVectors, lastWidth, cst((blocks - 1) * kc),
+              lastSize, first, /*last=*/true);
   }
 
-  /// One K block [p, p + size) of one panel: pack it, then every row tile.
-  void emitBlock(Value j, Value p, int64_t size, int64_t vectors,
-                 int64_t lastWidth, Value first, bool last) {
-    // Pack B[p:p+size, j:j+vectors*lanes] into rows of `packed`.
+  /// One K block [p, p + size) of a slab: pack it, then every panel's row
+  /// tiles.
+  void emitBlock(Value j0, int64_t panels, int64_t lastVectors,
+                 int64_t lastWidth, Value p, int64_t size, Value first,
+                 bool last) {
+    const int64_t vectors = t.tileN / t.lanes;
+    // Pack B[p:p+size, j0:...] row by row into packed[panel, k, :].
     {
       OpBuilder::InsertionGuard guard(b);
       auto loop = scf::ForOp::create(b, loc, cst(0), cst(size), cst(1));
       b.setInsertionPointToStart(loop.getBody());
       Value kk = loop.getInductionVar();
       Value row = add(p, kk);
-      for (int64_t v = 0; v < vectors; ++v) {
-        Value m = v + 1 == vectors ? mask(lastWidth) : nullptr;
-        Value x = load(bm, {row, add(j, v * t.lanes)}, m);
-        store(x, packed, {kk, cst(v * t.lanes)}, nullptr);
+      for (int64_t pi = 0; pi < panels; ++pi) {
+        bool lastPanel = pi + 1 == panels;
+        int64_t n = lastPanel ? lastVectors : vectors;
+        for (int64_t v = 0; v < n; ++v) {
+          Value m = lastPanel && v + 1 == n ? mask(lastWidth) : nullptr;
+          Value x = load(bm, {row, add(j0, pi * t.tileN + v * t.lanes)}, m);
+          store(x, packed, {cst(pi), kk, cst(v * t.lanes)}, nullptr);
+        }
       }
     }
-    // Row tiles.
+    // The panels: all but the last in a loop, the last on its own.
+    int64_t looped = panels - 1;
+    if (looped > 0) {
+      OpBuilder::InsertionGuard guard(b);
+      auto loop = scf::ForOp::create(b, loc, cst(0), cst(looped), cst(1));
+      b.setInsertionPointToStart(loop.getBody());
+      Value panel = loop.getInductionVar();
+      Value j = add(j0, arith::MulIOp::create(b, loc, panel, cst(t.tileN)));
+      emitRowTiles(panel, j, p, size, vectors, t.lanes, first, last);
+    }
+    emitRowTiles(cst(looped), add(j0, looped * t.tileN), p, size, lastVectors,
+                 lastWidth, first, last);
+  }
+
+  /// Every row tile of the panel at column `j` (packed[panel]).
+  void emitRowTiles(Value panel, Value j, Value p, int64_t size,
+                    int64_t vectors, int64_t lastWidth, Value first,
+                    bool last) {
     auto cType = cast<MemRefType>(c.getType());
     Value m = cType.isDynamicDim(0)
                   ? memref::DimOp::create(b, loc, c, 0).getResult()
@@ -435,26 +477,28 @@ private:
       OpBuilder::InsertionGuard guard(b);
       auto loop = scf::ForOp::create(b, loc, cst(0), main, cst(t.tileM));
       b.setInsertionPointToStart(loop.getBody());
-      emitTile(loop.getInductionVar(), t.tileM, j, p, size, vectors,
+      emitTile(loop.getInductionVar(), t.tileM, panel, j, p, size, vectors,
                lastWidth, first, last);
     }
     if (!cType.isDynamicDim(0)) {
       int64_t rows = cType.getDimSize(0) % t.tileM;
       if (rows)
-        emitTile(main, rows, j, p, size, vectors, lastWidth, first, last);
+        emitTile(main, rows, panel, j, p, size, vectors, lastWidth, first,
+                 last);
       return;
     }
     OpBuilder::InsertionGuard guard(b);
     auto loop = scf::ForOp::create(b, loc, main, m, cst(1));
     b.setInsertionPointToStart(loop.getBody());
-    emitTile(loop.getInductionVar(), 1, j, p, size, vectors, lastWidth, first,
-             last);
+    emitTile(loop.getInductionVar(), 1, panel, j, p, size, vectors, lastWidth,
+             first, last);
   }
 
   /// The register tile C[i:i+rows, j:j+vectors*lanes] over K block
   /// [p, p + size).
-  void emitTile(Value i, int64_t rows, Value j, Value p, int64_t size,
-                int64_t vectors, int64_t lastWidth, Value first, bool last) {
+  void emitTile(Value i, int64_t rows, Value panel, Value j, Value p,
+                int64_t size, int64_t vectors, int64_t lastWidth, Value first,
+                bool last) {
     SmallVector<Value> rowIdx, colIdx, masks;
     for (int64_t r = 0; r < rows; ++r)
       rowIdx.push_back(add(i, r));
@@ -496,7 +540,7 @@ private:
       for (int64_t v = 0; v < vectors; ++v)
         bv.push_back(
             vector::LoadOp::create(b, loc, vecType, packed,
-                                   ValueRange{k, cst(v * t.lanes)}));
+                                   ValueRange{panel, k, cst(v * t.lanes)}));
       Value col = add(p, k);
       for (int64_t r = 0; r < rows; ++r) {
         Value s = memref::LoadOp::create(b, loc, a, ValueRange{rowIdx[r], col});
@@ -653,7 +697,7 @@ static void rewriteBatchMatmul(linalg::BatchMatmulOp op,
   }
   MatmulEmitter(rewriter, loc, t, /*zeroInit=*/fill != nullptr, nullptr)
       .emit(batchSlice(rewriter, loc, a, iv), batchSlice(rewriter, loc, bm, iv),
-            batchSlice(rewriter, loc, c, iv), /*parallelPanels=*/false);
+            batchSlice(rewriter, loc, c, iv), /*parallelSlabs=*/false);
   if (fill)
     rewriter.eraseOp(fill);
   rewriter.eraseOp(op);

@@ -2,8 +2,9 @@
 // AVX2 (16 ymm): 6 rows x 2 vectors of 8; AVX-512 (32 zmm): 12 rows x 2
 // vectors of 16, and LLVM told not to split them; SSE2 without FMA: 6 rows
 // x 2 vectors of 4, multiply and add. B is packed per K block into a
-// [kc, NR] stack buffer (K = 1536: blocks of 768 with AVX2, 512 with
-// AVX-512, one block with SSE); the k loop is unrolled by 4.
+// stack buffer of [panels, kc, NR], a 256 KiB slab of panels at a time (K
+// = 1536: blocks of 768 with AVX2, 512 with AVX-512, one block with SSE);
+// the k loop is unrolled by 4.
 // RUN: un-opt %s --un-cpu-tile-and-vectorize=cpu=znver3 | FileCheck %s --check-prefix=AVX2
 // RUN: un-opt %s --un-cpu-tile-and-vectorize=cpu=skylake-avx512 | FileCheck %s --check-prefix=AVX512
 // RUN: un-opt %s --un-cpu-tile-and-vectorize=cpu=x86-64 | FileCheck %s --check-prefix=SSE
@@ -12,12 +13,12 @@
 
 // AVX2-LABEL: func.func @matmul(
 // AVX2-NOT: passthrough
-// AVX2: memref.alloca() {alignment = 64 : i64} : memref<768x16xf32>
-// AVX2: scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %c16
+// AVX2: memref.alloca() {alignment = 64 : i64} : memref<5x768x16xf32>
+// AVX2: scf.for %[[J:.*]] = %{{.*}} to %c1120 step %c80
 // AVX2: scf.for %[[P:.*]] = %{{.*}} to %c768{{.*}} step %c768
-// Packing: two vectors of 8 per row of the panel.
-// AVX2: vector.load %arg1[{{.*}}] : memref<1536x1152xf32>, vector<8xf32>
-// AVX2: vector.store {{.*}} : memref<768x16xf32>, vector<8xf32>
+// Packing: two vectors of 8 per row of each of the 5 panels.
+// AVX2-COUNT-10: vector.store {{.*}} : memref<5x768x16xf32>, vector<8xf32>
+// AVX2: scf.for %{{.*}} = %{{.*}} to %c4{{.*}} step %c1
 // AVX2: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c6
 // The first K block starts from zeros (C was zero-filled).
 // AVX2: scf.if
@@ -33,22 +34,22 @@
 
 // AVX512-LABEL: func.func @matmul(
 // AVX512-SAME: passthrough = {{\[\[}}"min-legal-vector-width", "512"]]
-// AVX512: memref.alloca() {alignment = 64 : i64} : memref<512x32xf32>
-// AVX512: step %c32
+// AVX512: memref.alloca() {alignment = 64 : i64} : memref<4x512x32xf32>
+// AVX512: step %c128
 // AVX512: step %c12
 // AVX512: iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // AVX512-COUNT-96: vector.fma {{.*}} : vector<16xf32>
 
 // SSE-LABEL: func.func @matmul(
-// SSE: memref.alloca() {alignment = 64 : i64} : memref<1536x8xf32>
+// SSE: memref.alloca() {alignment = 64 : i64} : memref<5x1536x8xf32>
 // SSE: step %c6
 // SSE-NOT: vector.fma
 // SSE: arith.mulf {{.*}} : vector<4xf32>
 // SSE-NEXT: arith.addf {{.*}} : vector<4xf32>
 
 // OVERRIDE-LABEL: func.func @matmul(
-// OVERRIDE: memref.alloca() {alignment = 64 : i64} : memref<64x32xf32>
-// OVERRIDE: step %c32
+// OVERRIDE: memref.alloca() {alignment = 64 : i64} : memref<32x64x32xf32>
+// OVERRIDE: step %c1024
 // OVERRIDE: step %c64
 // OVERRIDE: step %c4
 
@@ -99,12 +100,13 @@ func.func @left_alone(%a: memref<8x?xf32>, %b: memref<?x8xf32>, %c: memref<8x8xf
   return
 }
 
-// With parallel=true the column panels are an scf.parallel, each iteration
-// packing into its own buffer; a batch_matmul parallelizes its batch.
+// With parallel=true the slabs of panels are an scf.parallel (at least 8
+// of them: 72 panels / 8 -> slabs of 5), each iteration packing into its
+// own buffer; a batch_matmul parallelizes its batch.
 // RUN: un-opt %s --un-cpu-tile-and-vectorize="cpu=znver3 parallel=true" | FileCheck %s --check-prefix=PAR
 // PAR-LABEL: func.func @matmul(
-// PAR: scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step (%c16)
-// PAR-NEXT: memref.alloca() {alignment = 64 : i64} : memref<768x16xf32>
+// PAR: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c1120) step (%c80)
+// PAR-NEXT: memref.alloca() {alignment = 64 : i64} : memref<5x768x16xf32>
 // PAR-LABEL: func.func @batch_matmul(
 // PAR: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c6) step (%c1)
 // PAR-NOT: scf.parallel

@@ -25,10 +25,12 @@ def UNCPUTileAndVectorize : Pass<"un-cpu-tile-and-vectorize"> {
     `specialize-generics`, every contraction `linalg.generic` that
     specializes to one) becomes, per 2-D matmul:
 
-    - a loop over panels of `NR` columns of B and C, and in each a loop
-      over K blocks of at most `KC`;
-    - the block of B packed into a contiguous `[kc, NR]` stack buffer (so
-      it streams contiguously from L2 whatever the row stride of B);
+    - a loop over slabs of panels of `NR` columns of B and C, and in each a
+      loop over K blocks of at most `KC`;
+    - the slab's block of B packed, row by row, into a contiguous
+      `[panels, kc, NR]` stack buffer of about 256 KiB (each panel then
+      streams contiguously from L2 whatever the row stride of B), then a
+      loop over its panels;
     - a loop over register tiles of `MR` rows: the `MR x NR` accumulators
       are loaded once (or start at zero when C was just zero-filled, and
       the `linalg.fill` goes), updated in a k loop unrolled by 4 with one
@@ -116,7 +118,7 @@ def UNCPUTileAndVectorize : Pass<"un-cpu-tile-and-vectorize"> {
     Option<"tileK", "tile-k", "int64_t", "0",
            "Largest K block (0: from the target)">,
     Option<"parallel", "parallel", "bool", "false",
-           "Emit the loop over column panels (a batch_matmul: over the "
+           "Emit the loop over slabs of column panels (a batch_matmul: over the "
            "batch) as scf.parallel, for convert-scf-to-openmp">,
     Option<"specializeGenerics", "specialize-generics", "bool", "true",
            "Also handle contraction linalg.generics that are plain "
