@@ -449,49 +449,79 @@ private:
         }
       }
     }
-    // The panels: all but the last in a loop, the last on its own.
-    int64_t looped = panels - 1;
-    if (looped > 0) {
+    // The full panels, then the last one (full or not) on its own.
+    int64_t looped = lastVectors == vectors && lastWidth == t.lanes
+                         ? panels
+                         : panels - 1;
+    if (looped > 0)
+      emitRowTiles(j0, 0, looped, p, size, vectors, t.lanes, first, last);
+    if (looped < panels)
+      emitRowTiles(j0, looped, 1, p, size, lastVectors, lastWidth, first,
+                   last);
+  }
+
+  /// The row tiles of panels [firstPanel, firstPanel + count) of the slab at
+  /// column `j0`: for each row tile, every panel (the tile's rows of A stay
+  /// in L1 while the packed slab streams from L2).
+  void emitRowTiles(Value j0, int64_t firstPanel, int64_t count, Value p,
+                    int64_t size, int64_t vectors, int64_t lastWidth,
+                    Value first, bool last) {
+    auto tileAt = [&](Value i, int64_t rows) {
+      if (count == 1) {
+        emitTile(i, rows, cst(firstPanel), add(j0, firstPanel * t.tileN), p,
+                 size, vectors, lastWidth, first, last);
+        return;
+      }
       OpBuilder::InsertionGuard guard(b);
-      auto loop = scf::ForOp::create(b, loc, cst(0), cst(looped), cst(1));
+      auto loop = scf::ForOp::create(b, loc, cst(firstPanel),
+                                     cst(firstPanel + count), cst(1));
       b.setInsertionPointToStart(loop.getBody());
       Value panel = loop.getInductionVar();
       Value j = add(j0, arith::MulIOp::create(b, loc, panel, cst(t.tileN)));
-      emitRowTiles(panel, j, p, size, vectors, t.lanes, first, last);
-    }
-    emitRowTiles(cst(looped), add(j0, looped * t.tileN), p, size, lastVectors,
-                 lastWidth, first, last);
-  }
-
-  /// Every row tile of the panel at column `j` (packed[panel]).
-  void emitRowTiles(Value panel, Value j, Value p, int64_t size,
-                    int64_t vectors, int64_t lastWidth, Value first,
-                    bool last) {
+      emitTile(i, rows, panel, j, p, size, vectors, lastWidth, first, last);
+    };
     auto cType = cast<MemRefType>(c.getType());
-    Value m = cType.isDynamicDim(0)
-                  ? memref::DimOp::create(b, loc, c, 0).getResult()
-                  : cst(cType.getDimSize(0));
+    if (!cType.isDynamicDim(0)) {
+      // Static M: full tiles, then the rest. A rest under 4 rows has too
+      // few independent accumulators to hide the FMA latency: it and the
+      // last full tile become two tiles of about half their rows each.
+      int64_t m = cType.getDimSize(0), rows = m % t.tileM;
+      int64_t fullTiles = m / t.tileM;
+      SmallVector<int64_t> restTiles;
+      if (rows > 0 && rows < 4 && fullTiles > 0) {
+        --fullTiles;
+        restTiles = {(t.tileM + rows + 1) / 2, (t.tileM + rows) / 2};
+      } else if (rows > 0) {
+        restTiles = {rows};
+      }
+      if (fullTiles > 0) {
+        OpBuilder::InsertionGuard guard(b);
+        auto loop = scf::ForOp::create(b, loc, cst(0),
+                                       cst(fullTiles * t.tileM), cst(t.tileM));
+        b.setInsertionPointToStart(loop.getBody());
+        tileAt(loop.getInductionVar(), t.tileM);
+      }
+      int64_t row = fullTiles * t.tileM;
+      for (int64_t r : restTiles) {
+        tileAt(cst(row), r);
+        row += r;
+      }
+      return;
+    }
+    // Dynamic M: full tiles, then one-row tiles.
+    Value m = memref::DimOp::create(b, loc, c, 0);
     Value rest = arith::RemUIOp::create(b, loc, m, cst(t.tileM));
     Value main = arith::SubIOp::create(b, loc, m, rest);
     {
       OpBuilder::InsertionGuard guard(b);
       auto loop = scf::ForOp::create(b, loc, cst(0), main, cst(t.tileM));
       b.setInsertionPointToStart(loop.getBody());
-      emitTile(loop.getInductionVar(), t.tileM, panel, j, p, size, vectors,
-               lastWidth, first, last);
-    }
-    if (!cType.isDynamicDim(0)) {
-      int64_t rows = cType.getDimSize(0) % t.tileM;
-      if (rows)
-        emitTile(main, rows, panel, j, p, size, vectors, lastWidth, first,
-                 last);
-      return;
+      tileAt(loop.getInductionVar(), t.tileM);
     }
     OpBuilder::InsertionGuard guard(b);
     auto loop = scf::ForOp::create(b, loc, main, m, cst(1));
     b.setInsertionPointToStart(loop.getBody());
-    emitTile(loop.getInductionVar(), 1, panel, j, p, size, vectors, lastWidth,
-             first, last);
+    tileAt(loop.getInductionVar(), 1);
   }
 
   /// The register tile C[i:i+rows, j:j+vectors*lanes] over K block

@@ -18,8 +18,9 @@
 // AVX2: scf.for %[[P:.*]] = %{{.*}} to %c768{{.*}} step %c768
 // Packing: two vectors of 8 per row of each of the 5 panels.
 // AVX2-COUNT-10: vector.store {{.*}} : memref<5x768x16xf32>, vector<8xf32>
-// AVX2: scf.for %{{.*}} = %{{.*}} to %c4{{.*}} step %c1
-// AVX2: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c6
+// Row tiles, and in each the slab's 5 panels.
+// AVX2: scf.for %{{.*}} = %{{.*}} to %c192{{.*}} step %c6
+// AVX2: scf.for %{{.*}} = %{{.*}} to %c5{{.*}} step %c1
 // The first K block starts from zeros (C was zero-filled).
 // AVX2: scf.if
 // AVX2-COUNT-12: vector.load %{{.*}} : memref<197x1152xf32>, vector<8xf32>
@@ -111,3 +112,15 @@ func.func @left_alone(%a: memref<8x?xf32>, %b: memref<?x8xf32>, %c: memref<8x8xf
 // PAR: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c6) step (%c1)
 // PAR-NOT: scf.parallel
 // PAR: return
+
+// A row rest under 4 rows has too few accumulators to hide the FMA latency:
+// M = 14 = 6 + 8 runs as one tile of 6 rows and two of 4.
+// AVX2-LABEL: func.func @short_rest(
+// AVX2: scf.for %{{.*}} = %{{.*}} to %c6{{.*}} step %c6
+// AVX2-COUNT-2: iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// AVX2-NOT: iter_args
+// AVX2: return
+func.func @short_rest(%a: memref<14x64xf32>, %b: memref<64x16xf32>, %c: memref<14x16xf32>) {
+  linalg.matmul ins(%a, %b : memref<14x64xf32>, memref<64x16xf32>) outs(%c : memref<14x16xf32>)
+  return
+}
