@@ -311,10 +311,15 @@ public:
     int64_t k = bType.getDimSize(0), n = bType.getDimSize(1);
     kc = blockK(k, t.tileK);
     int64_t nFull = n / t.tileN, nRest = n % t.tileN;
-    // Threads share the slabs out: leave at least 8 when N allows it.
-    int64_t maxSlab = parallelSlabs ? nFull / 8 : nFull;
     int64_t slab = std::clamp<int64_t>(kSlabBytes / (kc * t.tileN * 4), 1,
-                                       std::max<int64_t>(maxSlab, 1));
+                                       std::max<int64_t>(nFull, 1));
+    // Threads share the slabs out: at least 8 of them where N allows, all
+    // of one size (a divisor of the panel count), so none is left over.
+    if (parallelSlabs) {
+      slab = std::clamp<int64_t>(std::min(slab, nFull / 8), 1, slab);
+      while (nFull % slab)
+        --slab;
+    }
     auto packedType = MemRefType::get({slab, kc, t.tileN}, f32);
     auto allocatePacked = [&]() {
       return memref::AllocaOp::create(b, loc, packedType,

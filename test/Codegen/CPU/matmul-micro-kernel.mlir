@@ -102,12 +102,13 @@ func.func @left_alone(%a: memref<8x?xf32>, %b: memref<?x8xf32>, %c: memref<8x8xf
 }
 
 // With parallel=true the slabs of panels are an scf.parallel (at least 8
-// of them: 72 panels / 8 -> slabs of 5), each iteration packing into its
-// own buffer; a batch_matmul parallelizes its batch.
+// of them, of one size dividing the panel count: 72 panels -> 18 slabs of
+// 4), each iteration packing into its own buffer; a batch_matmul
+// parallelizes its batch.
 // RUN: un-opt %s --un-cpu-tile-and-vectorize="cpu=znver3 parallel=true" | FileCheck %s --check-prefix=PAR
 // PAR-LABEL: func.func @matmul(
-// PAR: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c1120) step (%c80)
-// PAR-NEXT: memref.alloca() {alignment = 64 : i64} : memref<5x768x16xf32>
+// PAR: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c1152) step (%c64)
+// PAR-NEXT: memref.alloca() {alignment = 64 : i64} : memref<4x768x16xf32>
 // PAR-LABEL: func.func @batch_matmul(
 // PAR: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c6) step (%c1)
 // PAR-NOT: scf.parallel
