@@ -8,8 +8,8 @@
 // whose arguments are the values the region uses from outside (constants
 // are copied in instead). Kernels whose functions come out identical (the
 // same body on the same argument types: the same layer of a model repeated
-// N times) share one function, so LLVM compiles each distinct kernel once,
-// as IREE deduplicates its dispatches.
+// N times; compared structurally) share one function, so LLVM compiles
+// each distinct kernel once, as IREE deduplicates its dispatches.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,7 +25,6 @@
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Transforms/RegionUtils.h"
 
-#include "llvm/ADT/StringMap.h"
 
 namespace mlir {
 namespace un {
@@ -50,16 +49,20 @@ static void sinkConstants(Region &region) {
   }
 }
 
-/// The text of `fn` as it would print under a fixed name: equal texts are
-/// equal kernels.
-static std::string bodyKey(func::FuncOp fn) {
-  StringAttr name = fn.getSymNameAttr();
-  fn.setSymName("kernel");
-  std::string key;
-  llvm::raw_string_ostream os(key);
-  fn->print(os, OpPrintingFlags().useLocalScope());
-  fn.setSymNameAttr(name);
-  return key;
+/// Whether `a` and `b` are the same kernel: the same type, attributes
+/// and body (block arguments matched by position).
+static bool sameKernel(func::FuncOp a, func::FuncOp b) {
+  if (a.getFunctionType() != b.getFunctionType())
+    return false;
+  auto attrsBut = [](func::FuncOp fn) {
+    NamedAttrList attrs(fn->getAttrDictionary());
+    attrs.erase(fn.getSymNameAttrName());
+    return attrs.getDictionary(fn.getContext());
+  };
+  return attrsBut(a) == attrsBut(b) &&
+         OperationEquivalence::isRegionEquivalentTo(
+             &a.getBody(), &b.getBody(),
+             OperationEquivalence::IgnoreLocations);
 }
 
 namespace {
@@ -78,7 +81,8 @@ struct UNCPUOutlineKernelsPass
         kernels.push_back(op);
     });
 
-    llvm::StringMap<func::FuncOp> byKey;
+    // Kernels by function type: the candidates to compare a new one with.
+    DenseMap<Type, SmallVector<func::FuncOp>> byType;
     OpBuilder moduleBuilder = OpBuilder::atBlockEnd(module.getBody());
     for (scf::ExecuteRegionOp kernel : kernels) {
       Region &region = kernel.getRegion();
@@ -105,6 +109,16 @@ struct UNCPUOutlineKernelsPass
         if (auto attrs = parent->getAttrOfType<ArrayAttr>("passthrough"))
           passthrough.append(attrs.begin(), attrs.end());
       fn->setAttr("passthrough", ArrayAttr::get(&getContext(), passthrough));
+      // Buffers of static shape and identity layout go as bare pointers:
+      // a call then passes one pointer per buffer, not a descriptor of
+      // 3 + 2 x rank values to take apart and rebuild.
+      bool bare = llvm::all_of(type.getInputs(), [](Type t) {
+        auto memref = dyn_cast<MemRefType>(t);
+        return !memref ||
+               (memref.hasStaticShape() && memref.getLayout().isIdentity());
+      });
+      if (bare)
+        fn->setAttr("llvm.bareptr", UnitAttr::get(&getContext()));
       fn.getBody().takeBody(region);
       Block &entry = fn.getBody().front();
       for (Value v : captured) {
@@ -116,14 +130,20 @@ struct UNCPUOutlineKernelsPass
       yield->erase();
 
       // Identical to an earlier kernel: call that one.
-      std::string key = bodyKey(fn);
-      auto [it, inserted] = byKey.try_emplace(key, fn);
-      if (inserted)
-        symbols.insert(fn); // unique name
-      else
+      SmallVector<func::FuncOp> &candidates = byType[type];
+      func::FuncOp callee;
+      for (func::FuncOp other : candidates)
+        if (sameKernel(other, fn))
+          callee = other;
+      if (callee) {
         fn.erase();
+      } else {
+        symbols.insert(fn); // unique name
+        candidates.push_back(fn);
+        callee = fn;
+      }
       OpBuilder b(kernel);
-      func::CallOp::create(b, loc, it->second, captured.getArrayRef());
+      func::CallOp::create(b, loc, callee, captured.getArrayRef());
       kernel.erase();
     }
   }

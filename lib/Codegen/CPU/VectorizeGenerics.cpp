@@ -418,10 +418,20 @@ struct UNCPUVectorizeGenericsPass
     }
 
     SmallVector<Plan> plans;
+    SmallVector<linalg::GenericOp> scalar;
     getOperation()->walk([&](linalg::GenericOp op) {
       if (std::optional<Plan> plan = planVectorization(op, lanes))
         plans.push_back(*plan);
+      else if (op.hasPureBufferSemantics())
+        scalar.push_back(op);
     });
+    // The rest stay linalg ops for convert-linalg-to-loops, each in a
+    // kernel region of its own, so a repeated one is compiled once too.
+    for (linalg::GenericOp op : scalar) {
+      OpBuilder b(op);
+      un::beginKernelRegion(b, op.getLoc(), "loops");
+      op->moveBefore(b.getInsertionBlock(), b.getInsertionPoint());
+    }
     for (const Plan &plan : plans) {
       OpBuilder b(plan.op);
       un::beginKernelRegion(b, plan.op->getLoc(), "elementwise");

@@ -1,6 +1,7 @@
 // un-cpu-outline-kernels: each kernel region becomes a call of a private,
-// internal, noinline function; identical kernels (the same body on the
-// same argument types) share one; constants are copied in.
+// internal, noinline function (buffers of static shape passed as bare
+// pointers); identical kernels (the same body on the same argument types)
+// share one; constants are copied in.
 // RUN: un-opt %s --un-cpu-outline-kernels | FileCheck %s
 
 // CHECK-LABEL: func.func @two_layers(
@@ -9,6 +10,7 @@
 // CHECK: call @[[OTHER:__un_elementwise_0]](%arg3)
 // CHECK-NOT: scf.execute_region
 // CHECK: func.func private @[[K]](%{{.*}}: memref<64xf32>, %{{.*}}: memref<64xf32>)
+// CHECK-SAME: llvm.bareptr
 // CHECK-SAME: llvm.linkage = #llvm.linkage<internal>
 // CHECK-SAME: passthrough = ["noinline"]
 // CHECK: arith.constant 2.0

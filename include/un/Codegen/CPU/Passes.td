@@ -213,7 +213,9 @@ def UNCPUOutlineKernels : Pass<"un-cpu-outline-kernels", "ModuleOp"> {
     loops of each op they rewrite inside an `scf.execute_region` marked
     `un.kernel = "<kind>"`. This pass turns each into a call of a private
     function (`llvm.linkage = internal`) whose arguments are the values the
-    kernel uses from outside; constants are copied in. Kernels whose
+    kernel uses from outside (as bare pointers, `llvm.bareptr`, when every
+    buffer has a static shape and identity layout); constants are copied
+    in. Kernels whose
     functions are identical (the same body on the same argument types, as in
     every layer of a model that repeats one block N times) share one
     function: LLVM then optimizes and compiles each distinct kernel once,
