@@ -40,6 +40,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include <limits>
 
@@ -133,16 +134,34 @@ static std::optional<Plan> planVectorization(linalg::GenericOp op,
   for (Operation &bodyOp : op.getBlock()->without_terminator())
     if (mayTrapOnZero(bodyOp))
       return std::nullopt;
+  // Whole bytes only: a vector of i1 is bit-packed in memory, a memref of
+  // i1 is not.
+  auto wholeBytes = [](Type t) {
+    return t.isIntOrFloat() && t.getIntOrFloatBitWidth() % 8 == 0;
+  };
   for (OpOperand &operand : op->getOpOperands()) {
     Type type = operand.get().getType();
-    if (type.isIntOrFloat() && op.isDpsInput(&operand))
+    if (wholeBytes(type) && op.isDpsInput(&operand))
       continue; // a scalar input (a fill's value)
     auto memref = dyn_cast<MemRefType>(type);
-    if (!memref || !memref.getElementType().isIntOrFloat() ||
+    if (!memref || !wholeBytes(memref.getElementType()) ||
         !op.getMatchingIndexingMap(&operand).isProjectedPermutation(
             /*allowZeroInResults=*/true))
       return std::nullopt;
   }
+  // An input that is a view of an output read through another map would
+  // see some of the vector's writes early: keep the scalar order.
+  auto root = [](Value v) {
+    while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+      v = view.getViewSource();
+    return v;
+  };
+  for (OpOperand *in : op.getDpsInputOperands())
+    for (OpOperand &out : op.getDpsInitsMutable())
+      if (isa<MemRefType>(in->get().getType()) &&
+          root(in->get()) == root(out.get()) &&
+          op.getMatchingIndexingMap(in) != op.getMatchingIndexingMap(&out))
+        return std::nullopt;
   SmallVector<int64_t> sizes = op.getStaticLoopRanges();
   auto bigEnough = [&](unsigned d) {
     return ShapedType::isDynamic(sizes[d]) || sizes[d] >= lanes;

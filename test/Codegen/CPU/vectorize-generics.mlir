@@ -121,12 +121,28 @@ func.func @named(%x: memref<2x16x4x24xf32>, %y: memref<2x4x16x24xf32>, %z: memre
 
 // Left to convert-linalg-to-loops: integer division (it would trap on
 // masked-off lanes), a non-constant powi exponent, a dim shorter than one
-// vector, a transpose of the innermost dim, linalg.index.
+// vector, a transpose of the innermost dim, linalg.index, i1 buffers (a
+// vector of i1 is bit-packed in memory, a memref of i1 is not), an input
+// that is the output read through another map.
 // CHECK-LABEL: func.func @left_alone(
-// CHECK-COUNT-5: linalg.generic
+// CHECK-COUNT-7: linalg.generic
 // CHECK-NOT: vector.
 func.func @left_alone(%i: memref<64x64xi32>, %x: memref<64x64xf32>, %n: i32, %s: memref<64x3xf32>,
-                      %t: memref<64x64xf32>) {
+                      %t: memref<64x64xf32>, %b: memref<64x64xi1>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      outs(%b : memref<64x64xi1>) {
+  ^bb0(%o: i1):
+    %nb = arith.xori %o, %o : i1
+    linalg.yield %nb : i1
+  }
+  %row = memref.subview %x[0, 0] [1, 64] [1, 1] : memref<64x64xf32> to memref<64xf32, strided<[1]>>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%row : memref<64xf32, strided<[1]>>) outs(%x : memref<64x64xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %sum = arith.addf %a, %o : f32
+    linalg.yield %sum : f32
+  }
   linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
       outs(%i : memref<64x64xi32>) {
   ^bb0(%o: i32):
