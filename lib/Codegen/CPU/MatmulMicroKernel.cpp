@@ -215,6 +215,12 @@ static std::optional<Epilogue> findEpilogue(linalg::MatmulOp matmul) {
   for (OpOperand *in : matmul.getDpsInputOperands())
     if (mayAlias(out->get(), in->get()))
       return std::nullopt;
+  // An operand of the generic that is another view of its output would see
+  // some tiles written early (the same buffer, read in place, is fine).
+  for (OpOperand *in : g.getDpsInputOperands())
+    if (in->get() != out->get() && in->get() != c &&
+        rootBuffer(in->get()) == rootBuffer(out->get()))
+      return std::nullopt;
   if (cast<MemRefType>(out->get().getType()).getShape() !=
       cast<MemRefType>(c.getType()).getShape())
     return std::nullopt;
