@@ -249,3 +249,38 @@ def test_dynamic_m_epilogue_is_fused():
                                          "convert-bufferization-to-memref",
                                          "un-cpu-tile-and-vectorize"])
     assert "linalg." not in lowered, "matmul, fill or bias generic left"
+
+
+# The CPU pipeline with the micro-kernel's tile given explicitly: the
+# AVX-512 geometry (12 rows, 32 columns, K blocks of 512) and a small one,
+# run on this host's vectors, so every tile shape's loops are checked by
+# number whatever CPU the tests run on.
+def pipeline_with_tile(tile_m, tile_n, tile_k):
+    return ["un-to-linalg-pipeline", "eliminate-empty-tensors",
+            "one-shot-bufferize{bufferize-function-boundaries "
+            "function-boundary-type-conversion=identity-layout-map}",
+            "canonicalize", "buffer-deallocation-pipeline", "convert-bufferization-to-memref",
+            f"un-cpu-tile-and-vectorize{{tile-m={tile_m} tile-n={tile_n} tile-k={tile_k}}}",
+            "un-cpu-vectorize-generics", "un-cpu-outline-kernels", "convert-linalg-to-loops",
+            "un-cpu-approximate-math", "convert-vector-to-scf{full-unroll=true}",
+            "expand-strided-metadata", "lower-affine", "arith-expand{include-bf16}",
+            "convert-vector-to-llvm", "convert-math-to-llvm", "convert-math-to-libm",
+            "finalize-memref-to-llvm", "convert-scf-to-cf", "convert-to-llvm",
+            "reconcile-unrealized-casts"]
+
+
+@pytest.mark.parametrize("tile", [(12, 32, 512), (4, 16, 64)], ids=["12x32", "4x16"])
+def test_tile_geometries(tmp_path, tile):
+    # (16 and 32 columns are whole vectors for 4, 8 and 16 lanes alike.)
+    names = [f"epi_{m}_{k}_{n}" for m, k, n in EPILOGUE_SHAPES]
+    text = "".join(epilogue_text(nm, *s) for nm, s in zip(names, EPILOGUE_SHAPES))
+    fns = harness.compile_module(text, names, tmp_path / "tile.so", pipeline_with_tile(*tile))
+    for (m, k, n), name in zip(EPILOGUE_SHAPES, names):
+        rng = np.random.default_rng(m + k + n)
+        a = rng.standard_normal((m, k), dtype=np.float32)
+        b = (rng.standard_normal((k, n)) / np.sqrt(k)).astype(np.float32)
+        bias = rng.standard_normal(n, dtype=np.float32)
+        res = rng.standard_normal((m, n), dtype=np.float32)
+        (got,) = fns[name](a, b, bias, res)
+        u = a.astype(np.float64) @ b.astype(np.float64) + bias
+        harness.assert_close(got, gelu(u) + res, what=f"tile {tile}, {m}x{k}x{n}")
