@@ -82,7 +82,7 @@ from torch import nn
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "python"))
 sys.path.insert(0, str(ROOT / "bench" / "cpu"))
-from common import cpu_description, summary, time_call  # noqa: E402
+from common import cpu_description, interleaved, summary, time_call  # noqa: E402
 from un_mlir import aot, blocks, harness  # noqa: E402
 from un_mlir.torch import UnifiedNorm  # noqa: E402
 
@@ -555,20 +555,6 @@ def settle(fn, wall):
     fn()
 
 
-def settled_rounds(contenders, rounds, reps, wall):
-    """{name: [seconds per call, one per round]}: common.interleaved's
-    alternating rounds, each timing readied by `settle`."""
-    times = {n: [] for n in contenders}
-    for r in range(rounds):
-        order = list(contenders.items())
-        if r % 2:
-            order.reverse()
-        for n, fn in order:
-            settle(fn, wall)
-            times[n].append(time_call(fn, reps, wall))
-    return times
-
-
 class OtherLoad:
     """Share of the machine's CPUs that other processes used between
     construction and `share()` (/proc/stat's busy time less this process's
@@ -610,7 +596,8 @@ def time_contenders(contenders, rounds, wall):
         slowest = max(slowest, time_call(fn, 1, wall))
     reps = max(1, round(TARGET_S / slowest))
     load = OtherLoad()
-    times = settled_rounds(timed, rounds, reps, wall)
+    times = interleaved(timed, rounds, reps, wall, warmup=0,
+                        before=lambda fn: settle(fn, wall))
     return summary(times), reps, load.share()
 
 

@@ -43,8 +43,9 @@ def time_call(fn, reps, wall=False):
     return (clock() - start) / reps
 
 
-def interleaved(contenders, rounds, reps, wall=False, warmup=1):
-    """{name: [seconds per call, one per round]} for {name: fn}."""
+def interleaved(contenders, rounds, reps, wall=False, warmup=1, before=None):
+    """{name: [seconds per call, one per round]} for {name: fn}; `before(fn)`
+    runs ahead of each timing (untimed), when given."""
     for fn in contenders.values():
         for _ in range(warmup):
             fn()
@@ -54,6 +55,8 @@ def interleaved(contenders, rounds, reps, wall=False, warmup=1):
         if r % 2:
             order.reverse()
         for n, fn in order:
+            if before:
+                before(fn)
             times[n].append(time_call(fn, reps, wall))
     return times
 

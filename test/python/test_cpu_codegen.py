@@ -23,6 +23,13 @@ from un_mlir import aot, blocks, harness, memref
 pytestmark = pytest.mark.skipif(not UN_OPT.exists(), reason="un-opt is not built")
 
 
+# un-cpu-pipeline's stages up to the CPU code generation.
+TO_BUFFERS = ["un-to-linalg-pipeline", "eliminate-empty-tensors",
+              "one-shot-bufferize{bufferize-function-boundaries "
+              "function-boundary-type-conversion=identity-layout-map}",
+              "canonicalize", "buffer-deallocation-pipeline", "convert-bufferization-to-memref"]
+
+
 def _t(shape):
     return "tensor<" + "x".join(map(str, shape)) + "xf32>"
 
@@ -73,37 +80,39 @@ func.func @{name}(%a: {a}, %b: {b}, %bias: {row}, %res: {c}) -> {c} {{
 EPILOGUE_SHAPES = [(1, 3, 5), (7, 64, 17), (37, 700, 45), (13, 1100, 33), (9, 2500, 24)]
 
 
-@pytest.fixture(scope="module")
-def epilogues(tmp_path_factory):
-    names = [f"epi_{m}_{k}_{n}" for m, k, n in EPILOGUE_SHAPES]
-    text = "".join(epilogue_text(nm, *s) for nm, s in zip(names, EPILOGUE_SHAPES))
-    library = tmp_path_factory.mktemp("epilogue") / "epilogue.so"
-    return text, harness.compile_module(text, names, library)
+EPILOGUE_NAMES = [f"epi_{m}_{k}_{n}" for m, k, n in EPILOGUE_SHAPES]
+EPILOGUE_TEXT = "".join(epilogue_text(nm, *s) for nm, s in zip(EPILOGUE_NAMES, EPILOGUE_SHAPES))
 
 
-def test_epilogues_are_fused(epilogues):
-    text, _ = epilogues
-    lowered = aot.run_un_opt(text, ["un-to-linalg-pipeline", "eliminate-empty-tensors",
-                                    "one-shot-bufferize{bufferize-function-boundaries "
-                                    "function-boundary-type-conversion=identity-layout-map}",
-                                    "buffer-deallocation-pipeline",
-                                    "convert-bufferization-to-memref",
-                                    "un-cpu-tile-and-vectorize"])
-    assert "linalg.matmul" not in lowered and "linalg.generic" not in lowered
-
-
-@pytest.mark.parametrize("shape", EPILOGUE_SHAPES, ids=lambda s: "x".join(map(str, s)))
-def test_epilogue_numbers(epilogues, shape):
-    _, fns = epilogues
+def check_epilogue(fn, shape, what):
+    """`fn` (epilogue_text's function) against float64 numpy."""
     m, k, n = shape
     rng = np.random.default_rng(m * k * n)
     a = rng.standard_normal((m, k), dtype=np.float32)
     b = (rng.standard_normal((k, n)) / np.sqrt(k)).astype(np.float32)
     bias = rng.standard_normal(n, dtype=np.float32)
     res = rng.standard_normal((m, n), dtype=np.float32)
-    (got,) = fns[f"epi_{m}_{k}_{n}"](a, b, bias, res)
+    (got,) = fn(a, b, bias, res)
     u = a.astype(np.float64) @ b.astype(np.float64) + bias
-    harness.assert_close(got, gelu(u) + res, rtol=1e-5, what=f"{shape}")
+    harness.assert_close(got, gelu(u) + res, rtol=1e-5, what=f"{what} {shape}")
+
+
+@pytest.fixture(scope="module")
+def epilogues(tmp_path_factory):
+    library = tmp_path_factory.mktemp("epilogue") / "epilogue.so"
+    return EPILOGUE_TEXT, harness.compile_module(EPILOGUE_TEXT, EPILOGUE_NAMES, library)
+
+
+def test_epilogues_are_fused(epilogues):
+    text, _ = epilogues
+    lowered = aot.run_un_opt(text, TO_BUFFERS + ["un-cpu-tile-and-vectorize"])
+    assert "linalg.matmul" not in lowered and "linalg.generic" not in lowered
+
+
+@pytest.mark.parametrize("shape", EPILOGUE_SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_epilogue_numbers(epilogues, shape):
+    _, fns = epilogues
+    check_epilogue(fns["epi_{}_{}_{}".format(*shape)], shape, "epilogue")
 
 
 DYNAMIC_M = """
@@ -242,12 +251,7 @@ def test_threads_give_the_same_bits(tmp_path, kind, dims):
 
 
 def test_dynamic_m_epilogue_is_fused():
-    lowered = aot.run_un_opt(DYNAMIC_M, ["un-to-linalg-pipeline",
-                                         "one-shot-bufferize{bufferize-function-boundaries "
-                                         "function-boundary-type-conversion=identity-layout-map}",
-                                         "buffer-deallocation-pipeline",
-                                         "convert-bufferization-to-memref",
-                                         "un-cpu-tile-and-vectorize"])
+    lowered = aot.run_un_opt(DYNAMIC_M, TO_BUFFERS + ["un-cpu-tile-and-vectorize"])
     assert "linalg." not in lowered, "matmul, fill or bias generic left"
 
 
@@ -256,10 +260,7 @@ def test_dynamic_m_epilogue_is_fused():
 # run on this host's vectors, so every tile shape's loops are checked by
 # number whatever CPU the tests run on.
 def pipeline_with_tile(tile_m, tile_n, tile_k):
-    return ["un-to-linalg-pipeline", "eliminate-empty-tensors",
-            "one-shot-bufferize{bufferize-function-boundaries "
-            "function-boundary-type-conversion=identity-layout-map}",
-            "canonicalize", "buffer-deallocation-pipeline", "convert-bufferization-to-memref",
+    return TO_BUFFERS + [
             f"un-cpu-tile-and-vectorize{{tile-m={tile_m} tile-n={tile_n} tile-k={tile_k}}}",
             "un-cpu-vectorize-generics", "un-cpu-outline-kernels", "convert-linalg-to-loops",
             "un-cpu-approximate-math", "convert-vector-to-scf{full-unroll=true}",
@@ -272,15 +273,7 @@ def pipeline_with_tile(tile_m, tile_n, tile_k):
 @pytest.mark.parametrize("tile", [(12, 32, 512), (4, 16, 64)], ids=["12x32", "4x16"])
 def test_tile_geometries(tmp_path, tile):
     # (16 and 32 columns are whole vectors for 4, 8 and 16 lanes alike.)
-    names = [f"epi_{m}_{k}_{n}" for m, k, n in EPILOGUE_SHAPES]
-    text = "".join(epilogue_text(nm, *s) for nm, s in zip(names, EPILOGUE_SHAPES))
-    fns = harness.compile_module(text, names, tmp_path / "tile.so", pipeline_with_tile(*tile))
-    for (m, k, n), name in zip(EPILOGUE_SHAPES, names):
-        rng = np.random.default_rng(m + k + n)
-        a = rng.standard_normal((m, k), dtype=np.float32)
-        b = (rng.standard_normal((k, n)) / np.sqrt(k)).astype(np.float32)
-        bias = rng.standard_normal(n, dtype=np.float32)
-        res = rng.standard_normal((m, n), dtype=np.float32)
-        (got,) = fns[name](a, b, bias, res)
-        u = a.astype(np.float64) @ b.astype(np.float64) + bias
-        harness.assert_close(got, gelu(u) + res, what=f"tile {tile}, {m}x{k}x{n}")
+    fns = harness.compile_module(EPILOGUE_TEXT, EPILOGUE_NAMES, tmp_path / "tile.so",
+                                 pipeline_with_tile(*tile))
+    for shape, name in zip(EPILOGUE_SHAPES, EPILOGUE_NAMES):
+        check_epilogue(fns[name], shape, f"tile {tile}")

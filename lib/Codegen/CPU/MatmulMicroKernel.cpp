@@ -37,7 +37,7 @@
 #include "un/Codegen/CPU/CPUTarget.h"
 #include "un/Codegen/CPU/Passes.h"
 
-#include "KernelRegion.h"
+#include "KernelBuilder.h"
 #include "VectorBody.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -80,35 +80,22 @@ static bool isTileableBuffer(Value v, unsigned firstStatic, bool unitRows) {
   return !unitRows || type.isLastDimUnitStride();
 }
 
-/// Checks the operands of a (batch_)matmul with `batchDims` leading batch
-/// dims: A [.., M, K] any strides, B [.., K, N] and C [.., M, N] with unit
-/// row stride; K and N static and non-zero.
-static LogicalResult checkOperands(linalg::LinalgOp op, unsigned batchDims,
-                                   std::string &why) {
-  if (!op.hasPureBufferSemantics())
-    return why = "not on buffers", failure();
-  if (op.hasUserDefinedMaps())
-    return why = "transposed or broadcast operands", failure();
-  Value a = op.getDpsInputOperand(0)->get(), b = op.getDpsInputOperand(1)->get(),
-        c = op.getDpsInitOperand(0)->get();
-  if (!isTileableBuffer(a, batchDims + 1, false) ||
-      !isTileableBuffer(b, batchDims, true) ||
-      !isTileableBuffer(c, batchDims + 1, true))
-    return why = "not f32 with static K and N and unit-stride rows of B and C",
-           failure();
-  return success();
-}
-
-/// The buffer a view is a view of.
-static Value rootBuffer(Value v) {
-  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
-    v = view.getViewSource();
-  return v;
+/// Whether the micro-kernel takes a (batch_)matmul with `batchDims`
+/// leading batch dims: on buffers, default maps, A [.., M, K] any strides,
+/// B [.., K, N] and C [.., M, N] with unit row stride, K and N static and
+/// non-zero, f32.
+static bool isTileable(linalg::LinalgOp op, unsigned batchDims) {
+  if (!op.hasPureBufferSemantics() || op.hasUserDefinedMaps())
+    return false;
+  return isTileableBuffer(op.getDpsInputOperand(0)->get(), batchDims + 1,
+                          false) &&
+         isTileableBuffer(op.getDpsInputOperand(1)->get(), batchDims, true) &&
+         isTileableBuffer(op.getDpsInitOperand(0)->get(), batchDims + 1, true);
 }
 
 /// Whether writing `out` while `in` is still being read may clobber it.
 static bool mayAlias(Value out, Value in) {
-  Value a = rootBuffer(out), b = rootBuffer(in);
+  Value a = un::rootBuffer(out), b = un::rootBuffer(in);
   if (a == b)
     return true;
   bool aFresh = isa_and_present<memref::AllocOp, memref::AllocaOp>(
@@ -179,7 +166,7 @@ static std::optional<Epilogue> findEpilogue(linalg::MatmulOp matmul) {
       continue;
     }
     if (auto dealloc = dyn_cast<memref::DeallocOp>(next)) {
-      if (rootBuffer(dealloc.getMemref()) == c)
+      if (un::rootBuffer(dealloc.getMemref()) == c)
         return std::nullopt;
       between.push_back(next);
       continue;
@@ -219,7 +206,7 @@ static std::optional<Epilogue> findEpilogue(linalg::MatmulOp matmul) {
   // some tiles written early (the same buffer, read in place, is fine).
   for (OpOperand *in : g.getDpsInputOperands())
     if (in->get() != out->get() && in->get() != c &&
-        rootBuffer(in->get()) == rootBuffer(out->get()))
+        un::rootBuffer(in->get()) == un::rootBuffer(out->get()))
       return std::nullopt;
   if (cast<MemRefType>(out->get().getType()).getShape() !=
       cast<MemRefType>(c.getType()).getShape())
@@ -337,21 +324,11 @@ public:
       packed = allocatePacked();
     if (slabs > 0) {
       OpBuilder::InsertionGuard guard(b);
-      Value j;
       int64_t step = slab * t.tileN;
-      if (parallelSlabs) {
-        auto loop = scf::ParallelOp::create(b, loc, ValueRange{cst(0)},
-                                            ValueRange{cst(slabs * step)},
-                                            ValueRange{cst(step)});
-        b.setInsertionPointToStart(loop.getBody());
-        j = loop.getInductionVars()[0];
+      Value j = un::beginLoop(b, loc, cst(0), cst(slabs * step), cst(step),
+                              parallelSlabs);
+      if (parallelSlabs)
         packed = allocatePacked();
-      } else {
-        auto loop = scf::ForOp::create(b, loc, cst(0), cst(slabs * step),
-                                       cst(step));
-        b.setInsertionPointToStart(loop.getBody());
-        j = loop.getInductionVar();
-      }
       emitSlab(j, k, slab, vectors, t.lanes);
     }
     // The rest: the full panels no whole slab took, and the N remainder.
@@ -418,16 +395,13 @@ private:
     int64_t lastSize = k - (blocks - 1) * kc;
     if (blocks > 1) {
       OpBuilder::InsertionGuard guard(b);
-      auto loop =
-          scf::ForOp::create(b, loc, cst(0), cst((blocks - 1) * kc), cst(kc));
-      b.setInsertionPointToStart(loop.getBody());
+      Value p = un::beginLoop(b, loc, cst(0), cst((blocks - 1) * kc), cst(kc));
       Value first = zeroInit ? arith::CmpIOp::create(
-                                   b, loc, arith::CmpIPredicate::eq,
-                                   loop.getInductionVar(), cst(0))
+                                   b, loc, arith::CmpIPredicate::eq, p, cst(0))
                                    .getResult()
                              : Value();
-      emitBlock(j0, panels, lastVectors, lastWidth, loop.getInductionVar(),
-                kc, first, /*last=*/false);
+      emitBlock(j0, panels, lastVectors, lastWidth, p, kc, first,
+                /*last=*/false);
     }
     Value first =
         blocks == 1 && zeroInit
@@ -446,9 +420,7 @@ private:
     // Pack B[p:p+size, j0:...] row by row into packed[panel, k, :].
     {
       OpBuilder::InsertionGuard guard(b);
-      auto loop = scf::ForOp::create(b, loc, cst(0), cst(size), cst(1));
-      b.setInsertionPointToStart(loop.getBody());
-      Value kk = loop.getInductionVar();
+      Value kk = un::beginLoop(b, loc, cst(0), cst(size), cst(1));
       Value row = add(p, kk);
       for (int64_t pi = 0; pi < panels; ++pi) {
         bool lastPanel = pi + 1 == panels;
@@ -484,10 +456,8 @@ private:
         return;
       }
       OpBuilder::InsertionGuard guard(b);
-      auto loop = scf::ForOp::create(b, loc, cst(firstPanel),
-                                     cst(firstPanel + count), cst(1));
-      b.setInsertionPointToStart(loop.getBody());
-      Value panel = loop.getInductionVar();
+      Value panel = un::beginLoop(b, loc, cst(firstPanel),
+                                  cst(firstPanel + count), cst(1));
       Value j = add(j0, arith::MulIOp::create(b, loc, panel, cst(t.tileN)));
       emitTile(i, rows, panel, j, p, size, vectors, lastWidth, first, last);
     };
@@ -507,10 +477,9 @@ private:
       }
       if (fullTiles > 0) {
         OpBuilder::InsertionGuard guard(b);
-        auto loop = scf::ForOp::create(b, loc, cst(0),
-                                       cst(fullTiles * t.tileM), cst(t.tileM));
-        b.setInsertionPointToStart(loop.getBody());
-        tileAt(loop.getInductionVar(), t.tileM);
+        tileAt(un::beginLoop(b, loc, cst(0), cst(fullTiles * t.tileM),
+                             cst(t.tileM)),
+               t.tileM);
       }
       int64_t row = fullTiles * t.tileM;
       for (int64_t r : restTiles) {
@@ -525,14 +494,10 @@ private:
     Value main = arith::SubIOp::create(b, loc, m, rest);
     {
       OpBuilder::InsertionGuard guard(b);
-      auto loop = scf::ForOp::create(b, loc, cst(0), main, cst(t.tileM));
-      b.setInsertionPointToStart(loop.getBody());
-      tileAt(loop.getInductionVar(), t.tileM);
+      tileAt(un::beginLoop(b, loc, cst(0), main, cst(t.tileM)), t.tileM);
     }
     OpBuilder::InsertionGuard guard(b);
-    auto loop = scf::ForOp::create(b, loc, main, m, cst(1));
-    b.setInsertionPointToStart(loop.getBody());
-    tileAt(loop.getInductionVar(), 1);
+    tileAt(un::beginLoop(b, loc, main, m, cst(1)), 1);
   }
 
   /// The register tile C[i:i+rows, j:j+vectors*lanes] over K block
@@ -725,17 +690,7 @@ static void rewriteBatchMatmul(linalg::BatchMatmulOp op,
   Value batch = cType.isDynamicDim(0)
                     ? memref::DimOp::create(rewriter, loc, c, 0).getResult()
                     : cst(cType.getDimSize(0));
-  Value iv;
-  if (parallel) {
-    auto loop = scf::ParallelOp::create(rewriter, loc, ValueRange{cst(0)},
-                                        ValueRange{batch}, ValueRange{cst(1)});
-    rewriter.setInsertionPointToStart(loop.getBody());
-    iv = loop.getInductionVars()[0];
-  } else {
-    auto loop = scf::ForOp::create(rewriter, loc, cst(0), batch, cst(1));
-    rewriter.setInsertionPointToStart(loop.getBody());
-    iv = loop.getInductionVar();
-  }
+  Value iv = un::beginLoop(rewriter, loc, cst(0), batch, cst(1), parallel);
   MatmulEmitter(rewriter, loc, t, /*zeroInit=*/fill != nullptr, nullptr)
       .emit(batchSlice(rewriter, loc, a, iv), batchSlice(rewriter, loc, bm, iv),
             batchSlice(rewriter, loc, c, iv), /*parallelSlabs=*/false);
@@ -811,42 +766,22 @@ struct UNCPUTileAndVectorizePass
 
     SmallVector<linalg::LinalgOp> matmuls;
     getOperation()->walk([&](linalg::LinalgOp op) {
-      std::string why;
-      if (isa<linalg::MatmulOp>(op) && succeeded(checkOperands(op, 0, why)) &&
-          cast<linalg::MatmulOp>(op).getCast() == linalg::TypeFn::cast_signed)
-        matmuls.push_back(op);
-      else if (isa<linalg::BatchMatmulOp>(op) &&
-               succeeded(checkOperands(op, 1, why)))
+      auto matmul = dyn_cast<linalg::MatmulOp>(op.getOperation());
+      if ((matmul && isTileable(op, 0) &&
+           matmul.getCast() == linalg::TypeFn::cast_signed) ||
+          (isa<linalg::BatchMatmulOp>(op) && isTileable(op, 1)))
         matmuls.push_back(op);
     });
-    bool wide = false;
     for (linalg::LinalgOp op : matmuls) {
+      // The tiles' vectors must not be split (most AVX-512 CPUs prefer 256
+      // bits): that would double the accumulators and spill.
+      un::requireVectorWidth(op, tiling.lanes * 32);
       if (auto mm = dyn_cast<linalg::MatmulOp>(op.getOperation()))
         rewriteMatmul(mm, tiling, parallel);
       else
         rewriteBatchMatmul(cast<linalg::BatchMatmulOp>(op.getOperation()),
                            tiling, parallel);
-      wide = true;
     }
-    // LLVM may split vectors wider than a target's preferred width (256
-    // bits on most AVX-512 CPUs), doubling the accumulators: tell it the
-    // width the tiles were chosen for.
-    if (wide && tiling.lanes * 32 > 256)
-      getOperation()->walk([&](FunctionOpInterface fn) {
-        if (!fn.isExternal())
-          markMinLegalVectorWidth(fn, tiling.lanes * 32);
-      });
-  }
-
-  static void markMinLegalVectorWidth(FunctionOpInterface fn, int64_t bits) {
-    MLIRContext *ctx = fn->getContext();
-    SmallVector<Attribute> entries;
-    if (auto existing = fn->getAttrOfType<ArrayAttr>("passthrough"))
-      entries.append(existing.begin(), existing.end());
-    entries.push_back(ArrayAttr::get(
-        ctx, {StringAttr::get(ctx, "min-legal-vector-width"),
-              StringAttr::get(ctx, std::to_string(bits))}));
-    fn->setAttr("passthrough", ArrayAttr::get(ctx, entries));
   }
 };
 

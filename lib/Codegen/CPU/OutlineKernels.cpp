@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Every kernel region (KernelRegion.h) becomes a call of a private function
+// Every kernel region (KernelBuilder.h) becomes a call of a private function
 // whose arguments are the values the region uses from outside (constants
 // are copied in instead). Kernels whose functions come out identical (the
 // same body on the same argument types: the same layer of a model repeated
@@ -15,7 +15,7 @@
 
 #include "un/Codegen/CPU/Passes.h"
 
-#include "KernelRegion.h"
+#include "KernelBuilder.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -101,13 +101,19 @@ struct UNCPUOutlineKernelsPass
       fn->setAttr("llvm.linkage", LLVM::LinkageAttr::get(
                                       &getContext(), LLVM::Linkage::Internal));
       // Compiled once, not once per call site: LLVM would otherwise inline
-      // the smaller kernels back into every layer. The caller's LLVM
-      // function attributes (the vector width the tiles need) carry over.
+      // the smaller kernels back into every layer. The vector width the
+      // caller was marked with for the kernel (requireVectorWidth) carries
+      // over, none of its other LLVM attributes.
       SmallVector<Attribute> passthrough = {
           StringAttr::get(&getContext(), "noinline")};
       if (auto parent = kernel->getParentOfType<FunctionOpInterface>())
         if (auto attrs = parent->getAttrOfType<ArrayAttr>("passthrough"))
-          passthrough.append(attrs.begin(), attrs.end());
+          for (Attribute attr : attrs)
+            if (auto pair = dyn_cast<ArrayAttr>(attr);
+                pair && pair.size() == 2 &&
+                pair[0] == StringAttr::get(&getContext(),
+                                           "min-legal-vector-width"))
+              passthrough.push_back(attr);
       fn->setAttr("passthrough", ArrayAttr::get(&getContext(), passthrough));
       // Buffers of static shape and identity layout go as bare pointers:
       // a call then passes one pointer per buffer, not a descriptor of
@@ -126,15 +132,18 @@ struct UNCPUOutlineKernelsPass
         replaceAllUsesInRegionWith(v, arg, fn.getBody());
       }
       Operation *yield = entry.getTerminator();
-      OpBuilder(yield).create<func::ReturnOp>(yield->getLoc());
+      OpBuilder returnBuilder(yield);
+      func::ReturnOp::create(returnBuilder, yield->getLoc());
       yield->erase();
 
       // Identical to an earlier kernel: call that one.
       SmallVector<func::FuncOp> &candidates = byType[type];
       func::FuncOp callee;
       for (func::FuncOp other : candidates)
-        if (sameKernel(other, fn))
+        if (sameKernel(other, fn)) {
           callee = other;
+          break;
+        }
       if (callee) {
         fn.erase();
       } else {

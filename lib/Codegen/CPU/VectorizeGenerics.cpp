@@ -29,7 +29,7 @@
 #include "un/Codegen/CPU/CPUTarget.h"
 #include "un/Codegen/CPU/Passes.h"
 
-#include "KernelRegion.h"
+#include "KernelBuilder.h"
 #include "VectorBody.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -40,7 +40,6 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include <limits>
 
@@ -151,15 +150,10 @@ static std::optional<Plan> planVectorization(linalg::GenericOp op,
   }
   // An input that is a view of an output read through another map would
   // see some of the vector's writes early: keep the scalar order.
-  auto root = [](Value v) {
-    while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
-      v = view.getViewSource();
-    return v;
-  };
   for (OpOperand *in : op.getDpsInputOperands())
     for (OpOperand &out : op.getDpsInitsMutable())
       if (isa<MemRefType>(in->get().getType()) &&
-          root(in->get()) == root(out.get()) &&
+          un::rootBuffer(in->get()) == un::rootBuffer(out.get()) &&
           op.getMatchingIndexingMap(in) != op.getMatchingIndexingMap(&out))
         return std::nullopt;
   SmallVector<int64_t> sizes = op.getStaticLoopRanges();
@@ -227,17 +221,10 @@ private:
     Value ub = getValueOrCreateConstantIndexOp(b, loc, ranges[d].size);
     // The outermost loop runs on all threads when it is parallel.
     bool outermost = d == (plan.vectorDim == 0 ? 1u : 0u);
-    if (parallel && outermost &&
-        op.getIteratorTypesArray()[d] == utils::IteratorType::parallel) {
-      auto loop = scf::ParallelOp::create(b, loc, ValueRange{lb},
-                                          ValueRange{ub}, ValueRange{cst(1)});
-      b.setInsertionPointToStart(loop.getBody());
-      ivs[d] = loop.getInductionVars()[0];
-    } else {
-      auto loop = scf::ForOp::create(b, loc, lb, ub, cst(1));
-      b.setInsertionPointToStart(loop.getBody());
-      ivs[d] = loop.getInductionVar();
-    }
+    ivs[d] = un::beginLoop(
+        b, loc, lb, ub, cst(1),
+        parallel && outermost &&
+            op.getIteratorTypesArray()[d] == utils::IteratorType::parallel);
     emitOuterLoops(ranges, d + 1);
   }
 
@@ -453,6 +440,7 @@ struct UNCPUVectorizeGenericsPass
     }
     for (const Plan &plan : plans) {
       OpBuilder b(plan.op);
+      un::requireVectorWidth(plan.op, lanes * 32);
       un::beginKernelRegion(b, plan.op->getLoc(), "elementwise");
       GenericEmitter(b, plan, lanes, parallel).emit();
       plan.op->erase();
