@@ -98,6 +98,8 @@ ONNX_OPSET = 17     # LayerNormalization is an op from 17 on
 
 UN_MLIR = "un-mlir UN-folded"
 UN_MLIR_OMP = "un-mlir UN-folded, OpenMP"
+# Folding, with the matmul weights prepared in the panels the CPU kernels read.
+INFERENCE_PIPELINE = "un-inference-pipeline{pack-weights=true}"
 UN_PIPELINES = {UN_MLIR: "un-cpu-pipeline", UN_MLIR_OMP: ["un-cpu-pipeline{threads=true}"]}
 EAGER = "PyTorch eager LN"
 COMPILE = "torch.compile LN"
@@ -249,7 +251,7 @@ class UnMlirModel:
     def __init__(self, kind, d, params, library_path, pipeline="un-cpu-pipeline"):
         name = f"{kind}_block"
         text = blocks.block_mlir(kind, "un", d, name=name)
-        folded_text = aot.run_un_opt(text, ["un-inference-pipeline"])
+        folded_text = aot.run_un_opt(text, [INFERENCE_PIPELINE])
         fns = harness.compile_module(folded_text, [f"{name}_prepare_weights", f"{name}_folded"],
                                      library_path, pipeline)
         self.hot = fns[f"{name}_folded"]

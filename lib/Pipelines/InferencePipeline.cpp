@@ -33,6 +33,7 @@ void un::buildUNInferencePipeline(OpPassManager &pm,
                                   const UNInferencePipelineOptions &options) {
   UNFoldIntoLinearOptions foldOptions;
   foldOptions.hoistWeightPrep = options.hoistWeightPrep;
+  foldOptions.packWeights = options.packWeights;
   pm.addPass(createUNFoldIntoLinear(foldOptions));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -24,6 +24,12 @@ struct UNInferencePipelineOptions
                      "function arguments into @<name>_prepare_weights, the "
                      "rest into @<name>_folded (see docs/folding.md)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> packWeights{
+      *this, "pack-weights",
+      llvm::cl::desc("Prepare the weights of f32 matmuls packed in panels "
+                     "of 16 columns, the layout the CPU micro-kernel reads "
+                     "(un-fold-into-linear's pack-weights; for CPU targets)"),
+      llvm::cl::init(false)};
 };
 
 /// Inference UN folded into the linear layers around it, then simplified

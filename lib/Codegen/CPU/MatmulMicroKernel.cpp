@@ -18,6 +18,10 @@
 //         for k in kc (unrolled):      acc += A[i:i+MR, p+k] (x) Bp[k, :]
 //         C[i:i+MR, j:j+NR] = acc              (or the epilogue, last block)
 //
+// A matmul on a weight prepared in panels (un/Codegen/PanelMatmul.h) runs
+// the same loops without the packing step: B's vectors are read from the
+// prepared panels directly.
+//
 // The register tile [MR, NR] and KC come from the target (CPUTarget.h):
 // NR is two vector registers wide, MR as many rows as the register file
 // holds without spills. Remainders keep static shapes: an N remainder is a
@@ -36,6 +40,7 @@
 
 #include "un/Codegen/CPU/CPUTarget.h"
 #include "un/Codegen/CPU/Passes.h"
+#include "un/Codegen/PanelMatmul.h"
 
 #include "KernelBuilder.h"
 #include "VectorBody.h"
@@ -93,6 +98,21 @@ static bool isTileable(linalg::LinalgOp op, unsigned batchDims) {
          isTileableBuffer(op.getDpsInitOperand(0)->get(), batchDims + 1, true);
 }
 
+/// Whether the micro-kernel takes a matmul on a weight packed in panels
+/// (un/Codegen/PanelMatmul.h): on buffers, the panels contiguous, A and C
+/// as for a matmul.
+static bool isTileablePanelMatmul(linalg::GenericOp op) {
+  if (!op.hasPureBufferSemantics() || !un::isPanelMatmul(op))
+    return false;
+  auto panels = cast<MemRefType>(op.getDpsInputOperand(1)->get().getType());
+  auto c = cast<MemRefType>(op.getDpsInitOperand(0)->get().getType());
+  return panels.hasStaticShape() && panels.getLayout().isIdentity() &&
+         panels.getNumElements() > 0 &&
+         isTileableBuffer(op.getDpsInputOperand(0)->get(), 1, false) &&
+         isTileableBuffer(op.getDpsInitOperand(0)->get(), 1, true) &&
+         c.getDimSize(1) == panels.getDimSize(0) * un::kPanelWidth;
+}
+
 /// Whether writing `out` while `in` is still being read may clobber it.
 static bool mayAlias(Value out, Value in) {
   Value a = un::rootBuffer(out), b = un::rootBuffer(in);
@@ -148,7 +168,7 @@ static FailureOr<EpilogueOperand> classifyEpilogueOperand(linalg::GenericOp g,
 }
 
 /// The elementwise generic to fuse into `matmul`'s last K block, if any.
-static std::optional<Epilogue> findEpilogue(linalg::MatmulOp matmul) {
+static std::optional<Epilogue> findEpilogue(linalg::LinalgOp matmul) {
   Value c = matmul.getDpsInitOperand(0)->get();
   Operation *cDef = c.getDefiningOp();
   if (!isa_and_present<memref::AllocOp, memref::AllocaOp>(cDef))
@@ -295,13 +315,17 @@ public:
   /// lines, not one: fewer TLB misses on large weights), then its panels
   /// run. With `parallelSlabs` the slabs are an scf.parallel (each
   /// iteration packs into a buffer of its own); otherwise one buffer
-  /// serves them all.
-  void emit(Value a, Value bm, Value c, bool parallelSlabs) {
+  /// serves them all. With `prepacked`, `bm` is B already in panels
+  /// ([N / kPanelWidth, K, kPanelWidth]) and nothing is packed.
+  void emit(Value a, Value bm, Value c, bool parallelSlabs,
+            bool prepacked = false) {
     this->a = a;
     this->bm = bm;
     this->c = c;
+    this->prepacked = prepacked;
     auto bType = cast<MemRefType>(bm.getType());
-    int64_t k = bType.getDimSize(0), n = bType.getDimSize(1);
+    int64_t k = bType.getDimSize(prepacked ? 1 : 0),
+            n = cast<MemRefType>(c.getType()).getDimSize(1);
     kc = blockK(k, t.tileK);
     int64_t nFull = n / t.tileN, nRest = n % t.tileN;
     int64_t slab = std::clamp<int64_t>(kSlabBytes / (kc * t.tileN * 4), 1,
@@ -314,7 +338,9 @@ public:
         --slab;
     }
     auto packedType = MemRefType::get({slab, kc, t.tileN}, f32);
-    auto allocatePacked = [&]() {
+    auto allocatePacked = [&]() -> Value {
+      if (prepacked)
+        return nullptr;
       return memref::AllocaOp::create(b, loc, packedType,
                                       b.getI64IntegerAttr(64));
     };
@@ -418,7 +444,7 @@ private:
                  bool last) {
     const int64_t vectors = t.tileN / t.lanes;
     // Pack B[p:p+size, j0:...] row by row into packed[panel, k, :].
-    {
+    if (!prepacked) {
       OpBuilder::InsertionGuard guard(b);
       Value kk = un::beginLoop(b, loc, cst(0), cst(size), cst(1));
       Value row = add(p, kk);
@@ -540,14 +566,30 @@ private:
       acc = SmallVector<Value>(ifOp.getResults());
     }
 
-    // acc += A[i:i+rows, p+k] (x) packed[k, :], unrolled by unrollK.
+    // Where each vector of the tile's row of B is: packed[panel, k, v*lanes],
+    // or in the prepared panels bm[c / kPanelWidth, p + k, c % kPanelWidth]
+    // for its first column c.
+    SmallVector<Value> bPanel, bOffset;
+    for (int64_t v = 0; v < vectors; ++v) {
+      if (!prepacked) {
+        bPanel.push_back(panel);
+        bOffset.push_back(cst(v * t.lanes));
+        continue;
+      }
+      Value width = cst(un::kPanelWidth);
+      bPanel.push_back(arith::DivUIOp::create(b, loc, colIdx[v], width));
+      bOffset.push_back(arith::RemUIOp::create(b, loc, colIdx[v], width));
+    }
+    Value bSource = prepacked ? bm : packed;
+
+    // acc += A[i:i+rows, p+k] (x) B[p+k, j:...], unrolled by unrollK.
     auto step = [&](Value k, SmallVector<Value> &acc) {
+      Value col = add(p, k);
       SmallVector<Value> bv;
       for (int64_t v = 0; v < vectors; ++v)
-        bv.push_back(
-            vector::LoadOp::create(b, loc, vecType, packed,
-                                   ValueRange{panel, k, cst(v * t.lanes)}));
-      Value col = add(p, k);
+        bv.push_back(vector::LoadOp::create(
+            b, loc, vecType, bSource,
+            ValueRange{bPanel[v], prepacked ? col : k, bOffset[v]}));
       for (int64_t r = 0; r < rows; ++r) {
         Value s = memref::LoadOp::create(b, loc, a, ValueRange{rowIdx[r], col});
         Value sv = vector::BroadcastOp::create(b, loc, vecType, s);
@@ -629,6 +671,7 @@ private:
   Type f32;
   VectorType vecType;
   Value a, bm, c, packed;
+  bool prepacked = false;
   int64_t kc = 0;
 };
 
@@ -653,8 +696,9 @@ static Value batchSlice(OpBuilder &b, Location loc, Value source, Value batch) {
                                    strides);
 }
 
-static void rewriteMatmul(linalg::MatmulOp op, const un::MatmulTiling &t,
-                          bool parallel) {
+/// A 2-D matmul: linalg.matmul, or the panel matmul (`prepacked`).
+static void rewriteMatmul(linalg::LinalgOp op, const un::MatmulTiling &t,
+                          bool parallel, bool prepacked) {
   IRRewriter rewriter(op);
   std::optional<Epilogue> epilogue = findEpilogue(op);
   linalg::FillOp fill = findZeroFill(op);
@@ -664,10 +708,11 @@ static void rewriteMatmul(linalg::MatmulOp op, const un::MatmulTiling &t,
   rewriter.setInsertionPoint(op);
   Location loc = op.getLoc();
   un::beginKernelRegion(rewriter, loc, "matmul");
-  Value a = op.getInputs()[0], bm = op.getInputs()[1], c = op.getOutputs()[0];
+  Value a = op.getDpsInputs()[0], bm = op.getDpsInputs()[1],
+        c = op.getDpsInits()[0];
   MatmulEmitter(rewriter, loc, t, /*zeroInit=*/fill != nullptr,
                 epilogue ? &*epilogue : nullptr)
-      .emit(a, bm, c, parallel);
+      .emit(a, bm, c, parallel, prepacked);
   if (epilogue)
     rewriter.eraseOp(epilogue->op);
   if (fill)
@@ -767,17 +812,22 @@ struct UNCPUTileAndVectorizePass
     SmallVector<linalg::LinalgOp> matmuls;
     getOperation()->walk([&](linalg::LinalgOp op) {
       auto matmul = dyn_cast<linalg::MatmulOp>(op.getOperation());
+      auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
       if ((matmul && isTileable(op, 0) &&
            matmul.getCast() == linalg::TypeFn::cast_signed) ||
-          (isa<linalg::BatchMatmulOp>(op) && isTileable(op, 1)))
+          (isa<linalg::BatchMatmulOp>(op) && isTileable(op, 1)) ||
+          (generic && un::kPanelWidth % tiling.lanes == 0 &&
+           isTileablePanelMatmul(generic)))
         matmuls.push_back(op);
     });
     for (linalg::LinalgOp op : matmuls) {
       // The tiles' vectors must not be split (most AVX-512 CPUs prefer 256
       // bits): that would double the accumulators and spill.
       un::requireVectorWidth(op, tiling.lanes * 32);
-      if (auto mm = dyn_cast<linalg::MatmulOp>(op.getOperation()))
-        rewriteMatmul(mm, tiling, parallel);
+      if (isa<linalg::MatmulOp>(op.getOperation()))
+        rewriteMatmul(op, tiling, parallel, /*prepacked=*/false);
+      else if (isa<linalg::GenericOp>(op.getOperation()))
+        rewriteMatmul(op, tiling, parallel, /*prepacked=*/true);
       else
         rewriteBatchMatmul(cast<linalg::BatchMatmulOp>(op.getOperation()),
                            tiling, parallel);

@@ -125,3 +125,65 @@ func.func @short_rest(%a: memref<14x64xf32>, %b: memref<64x16xf32>, %c: memref<1
   linalg.matmul ins(%a, %b : memref<14x64xf32>, memref<64x16xf32>) outs(%c : memref<14x16xf32>)
   return
 }
+
+// A matmul on a weight prepared in panels of 16 columns
+// (un-fold-into-linear's pack-weights): no packing, no stack buffer; each
+// vector of a tile's row of B is read from panel (column / 16), at offset
+// (column mod 16), row p + k. With AVX2 the two vectors of a 16-column tile
+// are the two halves of one panel; with AVX-512 the two vectors of a
+// 32-column tile are two panels; with SSE a vector of 4 is at offset 0, 4, 8 or
+// 12. 64 = 10 * 6 + 4 rows.
+// AVX2-LABEL: func.func @panels(
+// AVX2-NOT: memref.alloca
+// AVX2: %[[Q0:.*]] = arith.divui %[[C0:.*]], %c16
+// AVX2-NEXT: %[[R0:.*]] = arith.remui %[[C0]], %c16
+// AVX2: scf.for %[[K:.*]] = %{{.*}} to %c256 step %c4
+// AVX2: %[[KK:.*]] = arith.addi
+// AVX2: vector.load %{{.*}}[%[[Q0]], %[[KK]], %[[R0]]] : memref<3x256x16xf32>, vector<8xf32>
+// AVX2-NEXT: vector.load %{{.*}} : memref<3x256x16xf32>, vector<8xf32>
+// AVX2-COUNT-12: vector.fma
+// AVX2-NOT: linalg.generic
+// AVX2: return
+// AVX512-LABEL: func.func @panels(
+// AVX512-NOT: memref.alloca
+// AVX512: vector.load %{{.*}} : memref<3x256x16xf32>, vector<16xf32>
+// AVX512-NEXT: vector.load %{{.*}} : memref<3x256x16xf32>, vector<16xf32>
+// AVX512-COUNT-16: vector.fma
+// AVX512-NOT: linalg.generic
+// AVX512: return
+// SSE-LABEL: func.func @panels(
+// SSE-NOT: memref.alloca
+// SSE: vector.load %{{.*}} : memref<3x256x16xf32>, vector<4xf32>
+// SSE-NEXT: vector.load %{{.*}} : memref<3x256x16xf32>, vector<4xf32>
+// SSE-NOT: linalg.generic
+// SSE: return
+#pa = affine_map<(m, n, k) -> (m, k)>
+#pb = affine_map<(m, n, k) -> (n floordiv 16, k, n mod 16)>
+#pc = affine_map<(m, n, k) -> (m, n)>
+func.func @panels(%a: memref<64x256xf32>, %b: memref<3x256x16xf32>, %c: memref<64x48xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<64x48xf32>)
+  linalg.generic {indexing_maps = [#pa, #pb, #pc], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x256xf32>, memref<3x256x16xf32>) outs(%c : memref<64x48xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// Panels that are not one contiguous buffer are left to
+// convert-linalg-to-loops.
+// AVX2-LABEL: func.func @panels_strided(
+// AVX2: linalg.generic
+func.func @panels_strided(%a: memref<4x8xf32>, %b: memref<2x8x16xf32, strided<[256, 16, 1]>>, %c: memref<4x32xf32>) {
+  linalg.generic {indexing_maps = [#pa, #pb, #pc], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<4x8xf32>, memref<2x8x16xf32, strided<[256, 16, 1]>>) outs(%c : memref<4x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}

@@ -19,6 +19,7 @@
 
 #include "FoldIntoLinearAnalysis.h"
 #include "HoistWeightPrep.h"
+#include "PackMatmulWeights.h"
 #include "WeightPrep.h"
 
 #include "un/Dialect/UN/IR/UNOps.h"
@@ -253,6 +254,9 @@ struct UNFoldIntoLinearPass
       return signalPassFailure();
     if (reportUnfolded)
       module.walk([](AffineOp op) { op.emitRemark(explainNotFolded(op)); });
+    if (packWeights)
+      for (func::FuncOp func : module.getOps<func::FuncOp>())
+        packMatmulWeights(func, /*packArguments=*/hoistWeightPrep);
     if (hoistWeightPrep) {
       SymbolTable symbols(module);
       for (func::FuncOp func : llvm::to_vector(module.getOps<func::FuncOp>()))

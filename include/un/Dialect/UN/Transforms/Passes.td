@@ -176,6 +176,11 @@ def UNFoldIntoLinear : Pass<"un-fold-into-linear", "::mlir::ModuleOp"> {
     Option<"hoistWeightPrep", "hoist-weight-prep", "bool", "false",
            "Move the weight preparation of each function @f into "
            "@f_prepare_weights; the rest becomes @f_folded, called by @f">,
+    Option<"packWeights", "pack-weights", "bool", "false",
+           "Store the right operand of every f32 linalg.matmul that is a "
+           "weight (a constant, or with hoist-weight-prep computed from "
+           "function arguments) packed in panels of 16 columns, prepared "
+           "once; the matmul reads the panels (for the CPU micro-kernel)">,
     Option<"reportUnfolded", "report-unfolded", "bool", "false",
            "Emit a remark on every un.affine left, saying why it was not "
            "folded">
