@@ -9,6 +9,7 @@
 //     elementwise arith on tensors -> linalg;
 //  2. elementwise fusion, so each pass over the activations is one loop
 //     nest (normalize, input gradient, and user epilogues around them);
+//     attention as one loop over heads and row blocks (un-cpu-fuse-attention);
 //  3. one-shot bufferization across function boundaries (identity layouts,
 //     so the C interface takes plain strided memrefs; results written with
 //     bufferization.materialize_in_destination land directly in the
@@ -51,6 +52,7 @@
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -71,6 +73,11 @@ void un::buildUNToLinalgPipeline(OpPassManager &pm) {
 void un::buildUNCPUPipeline(OpPassManager &pm,
                             const UNCPUPipelineOptions &options) {
   buildUNToLinalgPipeline(pm);
+  UNCPUFuseAttentionOptions attention;
+  attention.parallel = options.threads;
+  pm.addPass(createUNCPUFuseAttention(attention));
+  pm.addPass(createCSEPass());
+  pm.addPass(createCanonicalizerPass());
 
   // Bufferization: identity layouts at function boundaries, so the C
   // interface takes plain strided memrefs.
@@ -83,6 +90,8 @@ void un::buildUNCPUPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
+  if (options.threads)
+    pm.addPass(createForallToParallelLoopPass());
 
   // Code generation for the target CPU.
   UNCPUTileAndVectorizeOptions matmul;

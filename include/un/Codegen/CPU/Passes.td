@@ -132,6 +132,36 @@ def UNCPUTileAndVectorize : Pass<"un-cpu-tile-and-vectorize"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def UNCPUFuseAttention : Pass<"un-cpu-fuse-attention"> {
+  let summary = "Attention as one loop over heads and row blocks: scores, "
+                "softmax and the product with V per tile, on tensors";
+  let description = [{
+    Runs on tensors, before bufferization. An attention is a
+    `linalg.batch_matmul` O = P V whose left operand P comes from another
+    batch_matmul S = Q K^T through `linalg.generic`s (softmax: row maxima,
+    exponentials, row sums, the division) and `linalg.fill`s that nothing
+    else uses. Unfused, S and P are [heads, T, T] tensors (12.6 MB at
+    BERT-base with 512 tokens) written and read back by every pass.
+
+    The pass tiles O over (head, block of rows) with upstream tile-and-fuse
+    (`scf::tileConsumerAndFuseProducersUsingSCF`) and fuses the whole chain
+    into the loop: each iteration computes the scores of its rows, their
+    softmax and their product with V, on a tile that stays in L2 (rows
+    chosen so that a tile of scores is at most 256 KiB). Every element is
+    computed as before, in the same order: results are bit-identical.
+
+    With `parallel`, the loop is an `scf.forall` (heads and row blocks run
+    on all cores after `scf-forall-to-parallel` and `convert-scf-to-openmp`).
+  }];
+  let options = [
+    Option<"parallel", "parallel", "bool", "false",
+           "Emit the loop over tiles as scf.forall">
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def UNCPUVectorizeGenerics : Pass<"un-cpu-vectorize-generics"> {
   let summary = "Elementwise and reduction linalg ops on buffers as loops "
                 "over vectors of the target's width";

@@ -26,7 +26,9 @@ using namespace mlir;
 /// point of the fused loop nest, never once per broadcast copy) and every
 /// other use of the producer comes after the consumer (those uses then read
 /// the fused op's extra results; a use before it would keep the producer
-/// alive and the fused op would compute it a second time).
+/// alive and the fused op would compute it a second time), and a consumer
+/// with reduction loops is the producer's only user (softmax's exp is
+/// computed once, stored, then summed and divided).
 static bool fusesWithoutRecomputation(OpOperand *fusedOperand) {
   auto producer = fusedOperand->get().getDefiningOp<linalg::GenericOp>();
   auto consumer = dyn_cast<linalg::GenericOp>(fusedOperand->getOwner());
@@ -34,9 +36,13 @@ static bool fusesWithoutRecomputation(OpOperand *fusedOperand) {
     return false;
   if (producer.getNumLoops() != consumer.getNumLoops())
     return false;
+  // A consumer with reduction loops cannot yield the producer's result
+  // (its outputs do not span the reduced dims): the producer would stay for
+  // its other users and its work would be done twice.
+  bool reduces = consumer.getNumReductionLoops() > 0;
   for (Operation *user : producer->getUsers())
     if (user != consumer &&
-        (user->getBlock() != consumer->getBlock() ||
+        (reduces || user->getBlock() != consumer->getBlock() ||
          !consumer->isBeforeInBlock(user)))
       return false;
   return consumer.getMatchingIndexingMap(fusedOperand).isPermutation();
