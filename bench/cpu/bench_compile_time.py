@@ -1,6 +1,6 @@
 """Compile time of a whole encoder: CPU seconds of each step that turns
 `blocks.encoder_mlir` (N layers, UN, weights as arguments) into an object
-file, as un_mlir.aot does it: un-opt (--un-inference-pipeline, then
+file, as un_mlir.aot does it: un-opt (--un-inference-pipeline{pack-weights=true}, then
 --un-cpu-pipeline), mlir-translate, opt -O3, llc -O3 (-mcpu=native).
 
 CPU time of the child processes (user + system), so time spent waiting
@@ -34,7 +34,7 @@ def compile_once(text, obj):
     """{step: CPU seconds} for one compilation of `text` into `obj`."""
     target = [f"-mtriple={aot.host_triple()}", "-mcpu=native"]
     commands = [
-        [un_tool("un-opt"), "--pass-pipeline=builtin.module(un-inference-pipeline,un-cpu-pipeline)"],
+        [un_tool("un-opt"), "--pass-pipeline=builtin.module(un-inference-pipeline{pack-weights=true},un-cpu-pipeline)"],
         [llvm_tool("mlir-translate"), "--mlir-to-llvmir"],
         [llvm_tool("opt"), "-O3", *target],
         [llvm_tool("llc"), "-O3", *target, "-filetype=obj", "-o", str(obj)],

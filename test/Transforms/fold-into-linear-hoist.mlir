@@ -5,7 +5,8 @@
 // Weights as arguments: @linear keeps its signature and calls
 // @linear_prepare_weights (weight work only) and @linear_folded (the hot
 // path: exactly the matmul and the bias add, reading x and the prepared
-// weight and bias). The C interface attribute follows.
+// weight and bias). The C interface attribute follows; @linear and the
+// preparation are compiled without optimization (glue, and work done once).
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #bias = affine_map<(d0, d1) -> (d1)>
 // CHECK-LABEL: func.func @linear(
@@ -14,7 +15,7 @@
 // CHECK-NEXT: %[[R:.*]] = call @linear_folded(%[[X]], %[[P]]#0, %[[P]]#1) : (tensor<5x4xf32>, tensor<4x3xf32>, tensor<3xf32>) -> tensor<5x3xf32>
 // CHECK-NEXT: return %[[R]]
 // CHECK-LABEL: func.func @linear_prepare_weights(
-// CHECK-SAME: %{{[^:]*}}: tensor<4x3xf32>, %{{[^:]*}}: tensor<3xf32>, %{{[^:]*}}: tensor<4xf32>, %{{[^:]*}}: tensor<4xf32>, %{{[^:]*}}: tensor<4xf32>) -> (tensor<4x3xf32>, tensor<3xf32>) attributes {llvm.emit_c_interface}
+// CHECK-SAME: %{{[^:]*}}: tensor<4x3xf32>, %{{[^:]*}}: tensor<3xf32>, %{{[^:]*}}: tensor<4xf32>, %{{[^:]*}}: tensor<4xf32>, %{{[^:]*}}: tensor<4xf32>) -> (tensor<4x3xf32>, tensor<3xf32>) attributes {llvm.emit_c_interface, passthrough = ["noinline", "optnone"]}
 // CHECK: math.sqrt
 // CHECK: %[[WS:.*]] = linalg.generic
 // CHECK: %[[BW:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]

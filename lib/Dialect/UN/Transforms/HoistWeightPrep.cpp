@@ -194,12 +194,16 @@ bool fold::hoistWeightPreparation(func::FuncOp func, SymbolTable &symbols) {
   llvm::append_range(foldedOperands, prepCall.getResults());
   auto call = func::CallOp::create(fb, loc, folded, foldedOperands);
   func::ReturnOp::create(fb, loc, call.getResults());
-  // Glue, compiled without optimization when lowered to LLVM: instruction
-  // selection at -O3 takes seconds on the aggregate of prepared weights
-  // that a deep model's preparation returns, and there is nothing to gain.
-  func->setAttr("passthrough",
-                ArrayAttr::get(ctx, {StringAttr::get(ctx, "noinline"),
-                                     StringAttr::get(ctx, "optnone")}));
+  // @f and the preparation, compiled without optimization when lowered to
+  // LLVM: instruction selection at -O3 takes seconds on the aggregate of
+  // prepared weights that a deep model's preparation returns, and there is
+  // nothing to gain: @f is glue, the preparation runs once per set of
+  // weights, and the CPU pipeline outlines its loops into functions of
+  // their own (un-cpu-outline-kernels), which are optimized.
+  auto noOptimization = ArrayAttr::get(
+      ctx, {StringAttr::get(ctx, "noinline"), StringAttr::get(ctx, "optnone")});
+  func->setAttr("passthrough", noOptimization);
+  prep->setAttr("passthrough", noOptimization);
 
   LLVM_DEBUG(llvm::dbgs() << "hoist-weight-prep: @" << func.getName() << ": "
                           << ordered.size() << " ops moved to @"
