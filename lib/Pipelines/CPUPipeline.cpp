@@ -10,6 +10,7 @@
 //  2. elementwise fusion, so each pass over the activations is one loop
 //     nest (normalize, input gradient, and user epilogues around them);
 //     attention as one loop over heads and row blocks (un-cpu-fuse-attention);
+//     a fill shared by several matmuls cloned for each (un-cpu-privatize-fills);
 //  3. one-shot bufferization across function boundaries (identity layouts,
 //     so the C interface takes plain strided memrefs; results written with
 //     bufferization.materialize_in_destination land directly in the
@@ -78,6 +79,7 @@ void un::buildUNCPUPipeline(OpPassManager &pm,
   pm.addPass(createUNCPUFuseAttention(attention));
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
+  pm.addPass(createUNCPUPrivatizeFills());
 
   // Bufferization: identity layouts at function boundaries, so the C
   // interface takes plain strided memrefs.

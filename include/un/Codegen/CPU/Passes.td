@@ -162,6 +162,22 @@ def UNCPUFuseAttention : Pass<"un-cpu-fuse-attention"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def UNCPUPrivatizeFills : Pass<"un-cpu-privatize-fills"> {
+  let summary = "One linalg.fill per op that writes into it, on tensors";
+  let description = [{
+    Runs on tensors, right before bufferization. CSE merges identical fills,
+    so the zero-filled init of several matmuls is one `linalg.fill`; each
+    matmul writes into it, and bufferization then fills one buffer and
+    copies it for each matmul (a copy of an activation-sized buffer per
+    matmul, and the micro-kernel, which folds a zero-fill right before a
+    matmul into its first K block, sees a copy instead). The pass gives
+    every op after the first that uses a fill's result as its init (a DPS
+    init operand) a clone of the fill right before it: each fills its own
+    buffer in place.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def UNCPUVectorizeGenerics : Pass<"un-cpu-vectorize-generics"> {
   let summary = "Elementwise and reduction linalg ops on buffers as loops "
                 "over vectors of the target's width";
