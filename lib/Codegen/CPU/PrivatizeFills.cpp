@@ -7,6 +7,8 @@
 #include "un/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/DestinationStyleOpInterface.h"
 
 namespace mlir {
@@ -42,9 +44,15 @@ struct UNCPUPrivatizeFillsPass
         return x->getOwner()->isBeforeInBlock(y->getOwner());
       });
       bool keepOriginal = inits.size() == fill->getResult(0).getNumUses();
+      // A fill of a tensor.empty gets its own empty too: one-shot
+      // bufferization then sees unrelated tensors, not many writers of one.
+      auto empty = fill.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>();
       for (OpOperand *init : llvm::drop_begin(inits, keepOriginal ? 1 : 0)) {
         b.setInsertionPoint(init->getOwner());
-        init->set(b.clone(*fill)->getResult(0));
+        IRMapping mapping;
+        if (empty)
+          mapping.map(empty.getResult(), b.clone(*empty)->getResult(0));
+        init->set(b.clone(*fill, mapping)->getResult(0));
       }
     }
   }

@@ -4,12 +4,15 @@
 // RUN: un-opt %s --un-cpu-privatize-fills | FileCheck %s
 // RUN: un-opt %s --un-cpu-privatize-fills --one-shot-bufferize="bufferize-function-boundaries" | FileCheck %s --check-prefix=BUF
 
+// Each clone fills a tensor.empty of its own.
 // CHECK-LABEL: func.func @shared(
 // CHECK: %[[F0:.*]] = linalg.fill
 // CHECK-NEXT: %[[M0:.*]] = linalg.matmul {{.*}} outs(%[[F0]] :
-// CHECK-NEXT: %[[F1:.*]] = linalg.fill
+// CHECK-NEXT: %[[E1:.*]] = tensor.empty()
+// CHECK-NEXT: %[[F1:.*]] = linalg.fill {{.*}} outs(%[[E1]] :
 // CHECK-NEXT: %[[M1:.*]] = linalg.matmul {{.*}} outs(%[[F1]] :
-// CHECK-NEXT: %[[F2:.*]] = linalg.fill
+// CHECK-NEXT: %[[E2:.*]] = tensor.empty()
+// CHECK-NEXT: %[[F2:.*]] = linalg.fill {{.*}} outs(%[[E2]] :
 // CHECK-NEXT: linalg.matmul {{.*}} outs(%[[F2]] :
 // BUF-LABEL: func.func @shared(
 // BUF-NOT: memref.copy

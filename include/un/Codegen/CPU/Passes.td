@@ -173,7 +173,9 @@ def UNCPUPrivatizeFills : Pass<"un-cpu-privatize-fills"> {
     matmul into its first K block, sees a copy instead). The pass gives
     every op after the first that uses a fill's result as its init (a DPS
     init operand) a clone of the fill right before it: each fills its own
-    buffer in place.
+    buffer in place. A fill of a `tensor.empty` gets its own empty too, so
+    one-shot bufferization sees unrelated tensors rather than many writers
+    of one.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
