@@ -13,11 +13,21 @@
 #include "un/Pipelines/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 
 using namespace mlir;
 
 void un::registerUNDialect(DialectRegistry &registry) {
   registry.insert<un::UNDialect>();
+}
+
+void un::registerUNPipelineDependencies(DialectRegistry &registry) {
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  // gpu-module-to-binary translates kernels to LLVM IR (un-cuda-pipeline).
+  registerAllToLLVMIRTranslations(registry);
 }
 
 void un::registerUNPasses() {

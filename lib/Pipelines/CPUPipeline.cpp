@@ -32,6 +32,8 @@
 
 #include "un/Pipelines/Pipelines.h"
 
+#include "Bufferization.h"
+
 #include "un/Codegen/CPU/Passes.h"
 #include "un/Conversion/Passes.h"
 #include "un/Dialect/UN/Transforms/Passes.h"
@@ -82,15 +84,7 @@ void un::buildUNCPUPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createUNCPUPrivatizeFills());
 
-  // Bufferization: identity layouts at function boundaries, so the C
-  // interface takes plain strided memrefs.
-  pm.addPass(bufferization::createEmptyTensorEliminationPass());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  pm.addPass(createCanonicalizerPass());
+  addBufferizationPasses(pm);
   // Buffers of static size allocated in sequential loops (the attention's
   // tiles) are allocated once, before the loop. (Not with threads: the
   // iterations of an scf.forall each need their own.)

@@ -22,47 +22,60 @@
 //     gpu-module-to-binary; host -> LLVM calling the mgpu* runtime entry
 //     points (lib/Runtime/CUDA).
 //
+// Built from pass constructors, like the CPU pipeline: a tool that links
+// un-mlir runs it without registering upstream passes.
+//
 //===----------------------------------------------------------------------===//
 
 #include "un/Pipelines/Pipelines.h"
 
+#include "Bufferization.h"
+
+#include "un/Conversion/Passes.h"
+#include "un/Dialect/UN/Transforms/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
-
-#include "llvm/Support/FormatVariadic.h"
-#include "llvm/Support/raw_ostream.h"
+#include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
-
-static void addPipeline(OpPassManager &pm, StringRef pipeline) {
-  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
-    llvm::report_fatal_error("un-mlir: malformed built-in CUDA pipeline");
-}
 
 #ifndef UN_CUDA_TOOLKIT_PATH
 #define UN_CUDA_TOOLKIT_PATH ""
 #endif
 
+static void addCleanup(OpPassManager &pm) {
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
 void un::buildUNToGPUKernelsPipeline(OpPassManager &pm,
                                      const UNCUDAPipelineOptions &options) {
-  addPipeline(pm, llvm::formatv("un-decompose,"
-                                "convert-un-to-gpu{{sm-count={0}},"
-                                "un-gpu-matmul,"
-                                "canonicalize,cse",
-                                options.smCount.getValue())
-                      .str());
+  pm.addPass(createUNDecompose());
+  ConvertUNToGPUOptions toGPU;
+  toGPU.smCount = options.smCount;
+  pm.addPass(createConvertUNToGPU(toGPU));
+  pm.addPass(createUNGPUMatmul());
+  addCleanup(pm);
   // Tensor-level ops around the un ops: the generic path.
-  addPipeline(pm, "convert-elementwise-to-linalg,"
-                  "linalg-fuse-elementwise-ops,"
-                  "eliminate-empty-tensors,"
-                  "one-shot-bufferize{bufferize-function-boundaries "
-                  "function-boundary-type-conversion=identity-layout-map},"
-                  "canonicalize,"
-                  "func.func(convert-linalg-to-parallel-loops,"
-                  "scf-parallel-loop-tiling{parallel-loop-tile-sizes=16,16},"
-                  "gpu-map-parallel-loops,"
-                  "convert-parallel-loops-to-gpu),"
-                  "canonicalize,cse");
+  pm.addPass(createConvertElementwiseToLinalgPass());
+  pm.addPass(createLinalgElementwiseOpFusionPass());
+  addBufferizationPasses(pm);
+  OpPassManager &funcs = pm.nest<func::FuncOp>();
+  funcs.addPass(createConvertLinalgToParallelLoopsPass());
+  funcs.addPass(createParallelLoopTilingPass({16, 16}));
+  funcs.addPass(createGpuMapParallelLoopsPass());
+  funcs.addPass(createConvertParallelLoopToGpuPass());
+  addCleanup(pm);
 }
 
 void un::buildUNCUDAPipeline(OpPassManager &pm,
@@ -71,45 +84,58 @@ void un::buildUNCUDAPipeline(OpPassManager &pm,
   std::string toolkit = options.toolkit.getValue();
   if (toolkit.empty())
     toolkit = UN_CUDA_TOOLKIT_PATH;
-  addPipeline(
-      pm,
-      llvm::formatv(
-          "gpu-launch-sink-index-computations,"
-          "gpu-kernel-outlining,"
-          "symbol-dce,"
-          "convert-bufferization-to-memref,"
-          "{5},"
-          "canonicalize,cse,"
-          // Common to host and device.
-          "convert-vector-to-scf,"
-          "convert-scf-to-cf,"
-          "convert-nvvm-to-llvm,"
-          "expand-strided-metadata,"
-          "nvvm-attach-target{{chip={0} features={1} O={2}},"
-          "lower-affine,"
-          // Device.
-          "gpu.module(convert-gpu-to-nvvm,canonicalize,cse,"
-          "reconcile-unrealized-casts),"
-          // Host (bf16 casts expanded: no soft-float runtime needed).
-          "func.func(arith-expand{{include-bf16}),"
-          "convert-math-to-llvm,"
-          "convert-math-to-libm,"
-          "convert-func-to-llvm,"
-          "convert-arith-to-llvm,"
-          "convert-index-to-llvm,"
-          "gpu-to-llvm,"
-          "finalize-memref-to-llvm,"
-          "convert-to-llvm,"
-          "reconcile-unrealized-casts,"
-          "gpu-module-to-binary{{format={3}{4}},"
-          "canonicalize,cse",
-          options.chip.getValue(), options.features.getValue(),
-          options.optLevel.getValue(), options.format.getValue(),
-          toolkit.empty() ? std::string() : " toolkit=" + toolkit,
-          options.unifiedMemory ? "un-gpu-device-buffers{unified}"
-                                : "un-gpu-device-buffers,"
-                                  "func.func(gpu-async-region)")
-          .str());
+
+  pm.addPass(createGpuLaunchSinkIndexComputationsPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createSymbolDCEPass());
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  if (options.unifiedMemory) {
+    UNGPUDeviceBuffersOptions buffers;
+    buffers.unified = true;
+    pm.addPass(createUNGPUDeviceBuffers(buffers));
+  } else {
+    pm.addPass(createUNGPUDeviceBuffers());
+    pm.nest<func::FuncOp>().addPass(createGpuAsyncRegionPass());
+  }
+  addCleanup(pm);
+
+  // Common to host and device.
+  pm.addPass(createConvertVectorToSCFPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertNVVMToLLVMPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.chip;
+  target.features = options.features;
+  target.optLevel = options.optLevel;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  pm.addPass(createLowerAffinePass());
+
+  // Device.
+  OpPassManager &device = pm.nest<gpu::GPUModuleOp>();
+  device.addPass(createConvertGpuOpsToNVVMOps());
+  addCleanup(device);
+  device.addPass(createReconcileUnrealizedCastsPass());
+
+  // Host (bf16 casts expanded: no soft-float runtime needed).
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.nest<func::FuncOp>().addPass(arith::createArithExpandOpsPass(expand));
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createGpuToLLVMConversionPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = options.format;
+  binary.toolkitPath = toolkit;
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+  addCleanup(pm);
 }
 
 void un::registerUNCUDAPipeline() {

@@ -1,4 +1,4 @@
-"""Independent numpy reference of the Unified Normalization spec (spec/unified-normalization.md)."""
+"""Independent numpy reference of the Unified Normalization spec (docs/spec.md)."""
 
 from dataclasses import dataclass
 

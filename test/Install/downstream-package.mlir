@@ -8,6 +8,14 @@
 // RUN: cmake --build %t/build > %t/build.log
 // RUN: %t/build/downstream-opt %s --canonicalize | FileCheck %s
 // RUN: %t/build/downstream-opt %s --un-decompose | FileCheck %s --check-prefix=DECOMPOSE
+// Every pipeline the project registers runs in a tool that registers only
+// what include/un/Registration.h says (no upstream pass by name).
+// RUN: %t/build/downstream-opt %s --un-to-linalg-pipeline | FileCheck %s --check-prefix=LINALG
+// RUN: %t/build/downstream-opt %s --un-inference-pipeline="pack-weights=true" | FileCheck %s --check-prefix=LINALG
+// RUN: %t/build/downstream-opt %s --un-cpu-pipeline | FileCheck %s --check-prefix=LLVM
+// RUN: %t/build/downstream-opt %s --un-gpu-emulation-pipeline | FileCheck %s --check-prefix=LLVM
+// RUN: %if cuda-pipeline %{ %t/build/downstream-opt %s --un-to-gpu-kernels-pipeline | FileCheck %s --check-prefix=KERNELS %}
+// RUN: %if cuda-pipeline %{ %t/build/downstream-opt %s --un-cuda-pipeline="format=isa" | FileCheck %s --check-prefix=CUDA %}
 // The installed tools and plugin are there too.
 // RUN: %t/install/bin/un-opt %s --canonicalize | FileCheck %s
 // RUN: test -f %t/install/lib/UNPlugin.so
@@ -21,6 +29,18 @@
 
 // DECOMPOSE-LABEL: func.func @fold(
 // DECOMPOSE: un.normalize
+
+// LINALG-LABEL: func.func @fold(
+// LINALG: linalg.generic
+// LINALG-NOT: un.
+
+// LLVM: llvm.func @fold(
+// LLVM-NOT: un.
+
+// KERNELS: gpu.launch
+
+// CUDA-DAG: gpu.binary @un_kernels
+// CUDA-DAG: llvm.func @fold(
 func.func @fold(%x: tensor<?x2xf32>, %beta: tensor<2xf32>) -> tensor<?x2xf32> {
   %gamma = arith.constant dense<[2.0, 6.0]> : tensor<2xf32>
   %rv = arith.constant dense<[3.0, 8.0]> : tensor<2xf32>

@@ -19,6 +19,7 @@ int main(int argc, char **argv) {
   registry.insert<mlir::arith::ArithDialect, mlir::func::FuncDialect,
                   mlir::linalg::LinalgDialect, mlir::tensor::TensorDialect>();
   mlir::un::registerUNDialect(registry);
+  mlir::un::registerUNPipelineDependencies(registry);
   mlir::un::registerUNPasses();
   mlir::registerCanonicalizerPass();
   return mlir::asMainReturnCode(

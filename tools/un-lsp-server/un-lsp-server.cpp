@@ -7,14 +7,11 @@
 #include "un/Registration.h"
 
 #include "mlir/IR/DialectRegistry.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
 #include "mlir/Tools/mlir-lsp-server/MlirLspServerMain.h"
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
+  mlir::un::registerUNPipelineDependencies(registry);
   mlir::un::registerUNDialect(registry);
   return mlir::failed(mlir::MlirLspServerMain(argc, argv, registry));
 }

@@ -12,18 +12,12 @@
 #include "un/Registration.h"
 
 #include "mlir/IR/DialectRegistry.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
-#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
-  // gpu-module-to-binary translates kernels to LLVM IR (un-cuda-pipeline).
-  mlir::registerAllToLLVMIRTranslations(registry);
+  mlir::un::registerUNPipelineDependencies(registry);
   mlir::un::registerUNDialect(registry);
   mlir::registerAllPasses();
   mlir::un::registerUNPasses();

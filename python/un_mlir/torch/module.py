@@ -1,7 +1,7 @@
 """`UnifiedNorm`: Unified Normalization as a PyTorch module, and
 `convert_layernorm`, which swaps it in for every `nn.LayerNorm` of a model.
 
-Training follows the spec step by step (../shared/spec/unified-normalization.md,
+Training follows the spec step by step (docs/spec.md in the repository,
 and `un_mlir.reference`, the numpy transcription it is tested against): the
 forward computes its statistics in f32 (f64 for f64 inputs), and the backward
 is a custom autograd Function implementing the spec's backward (gradient
