@@ -46,14 +46,11 @@ print(f"exported: {exported.text.count('un.infer')} un.infer, "
 #    which un-inference-pipeline folds into the neighbouring linear layer.
 folded = compiler.run_pipeline(exported.text, "canonicalize")
 print(f"canonicalized: {folded.count('un.infer')} un.infer, {folded.count('un.affine')} un.affine")
-if compiler.is_registered("un-inference-pipeline"):
-    lowered = compiler.run_pipeline(exported.text, "un-inference-pipeline")
-    print(f"un-inference-pipeline: {lowered.count('un.')} un ops left")
-    pipeline = "un-inference-pipeline"
-    if "func.func" in lowered:
-        pipeline += ",un-cpu-pipeline"
-else:
-    pipeline = "un-cpu-pipeline"
+lowered = compiler.run_pipeline(exported.text, "un-inference-pipeline")
+print(f"un-inference-pipeline: {lowered.count('un.')} un ops left")
+pipeline = "un-inference-pipeline"
+if "func.func" in lowered:
+    pipeline += ",un-cpu-pipeline"
 
 # 5. Compile for this CPU and run.
 exe = compiler.compile(exported.text, pipeline=pipeline)

@@ -15,16 +15,8 @@ from un_mlir.torch.models import BertLayer, ViTBlock
 
 compiler = require_native()
 
-# The lead switches this to un-inference-pipeline once it is merged; until
-# then un-cpu-pipeline compiles the exported IR directly.
+# The JIT folds UN away first, then compiles for the CPU.
 INFERENCE_PIPELINE = "un-inference-pipeline"
-
-
-def inference_pipeline():
-    """(pipeline the JIT uses, whether it folds UN away)."""
-    if compiler.is_registered(INFERENCE_PIPELINE):
-        return INFERENCE_PIPELINE, True
-    return "un-cpu-pipeline", False
 
 
 def jit_pipeline(text, pipeline):
@@ -57,11 +49,9 @@ def run_eval(model, inputs):
     exported = export(model, inputs)
     text = exported.text
     assert "un.infer" in text or not exported.un_layers
-    pipeline, folds = inference_pipeline()
-    if folds:
-        folded = compiler.run_pipeline(text, INFERENCE_PIPELINE)
-        assert "un." not in folded.replace("func.func", "")
-    exe = compiler.compile(text, pipeline=jit_pipeline(text, pipeline))
+    folded = compiler.run_pipeline(text, INFERENCE_PIPELINE)
+    assert "un." not in folded.replace("func.func", "")
+    exe = compiler.compile(text, pipeline=jit_pipeline(text, INFERENCE_PIPELINE))
     got = exe.forward(*[x.numpy() for x in inputs])
     with torch.no_grad():
         want = model(*inputs)
