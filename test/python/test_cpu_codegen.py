@@ -277,3 +277,48 @@ def test_tile_geometries(tmp_path, tile):
                                  pipeline_with_tile(*tile))
     for shape, name in zip(EPILOGUE_SHAPES, EPILOGUE_NAMES):
         check_epilogue(fns[name], shape, f"tile {tile}")
+
+
+def bf16_text(name, m, k, n):
+    """c = a @ b with a and b rounded to bf16 (f32 accumulation, f32 result)."""
+    a, b, c = _t((m, k)), _t((k, n)), _t((m, n))
+    ah, bh = a.replace("f32", "bf16"), b.replace("f32", "bf16")
+    return f"""
+func.func @{name}(%a: {a}, %b: {b}) -> {c} {{
+  %zero = arith.constant 0.0 : f32
+  %ah = arith.truncf %a : {a} to {ah}
+  %bh = arith.truncf %b : {b} to {bh}
+  %e = tensor.empty() : {c}
+  %f = linalg.fill ins(%zero : f32) outs(%e : {c}) -> {c}
+  %mm = linalg.matmul ins(%ah, %bh : {ah}, {bh}) outs(%f : {c}) -> {c}
+  return %mm : {c}
+}}
+"""
+
+
+def to_bf16(x):
+    """`x` (f32) rounded to the nearest bf16, ties to even, as f64."""
+    bits = np.asarray(x, np.float32).view(np.uint32).astype(np.uint64)
+    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+    return rounded.astype(np.uint32).view(np.float32).astype(np.float64)
+
+
+BF16_SHAPES = [(7, 64, 17), (37, 700, 45), (13, 1100, 33)]
+BF16_NAMES = [f"bf16_{m}_{k}_{n}" for m, k, n in BF16_SHAPES]
+BF16_TEXT = "".join(bf16_text(nm, *s) for nm, s in zip(BF16_NAMES, BF16_SHAPES))
+
+
+def test_bf16_matmul_takes_the_micro_kernel():
+    lowered = aot.run_un_opt(BF16_TEXT, TO_BUFFERS + ["un-cpu-tile-and-vectorize"])
+    assert "linalg.matmul" not in lowered
+    assert "vector<8xbf16>" in lowered or "vector<16xbf16>" in lowered or "vector<4xbf16>" in lowered
+
+
+def test_bf16_matmul_numbers(tmp_path):
+    fns = harness.compile_module(BF16_TEXT, BF16_NAMES, tmp_path / "bf16.so")
+    for (m, k, n), name in zip(BF16_SHAPES, BF16_NAMES):
+        rng = np.random.default_rng(m + k + n)
+        a = rng.standard_normal((m, k), dtype=np.float32)
+        b = rng.standard_normal((k, n), dtype=np.float32)
+        (got,) = fns[name](a, b)
+        harness.assert_close(got, to_bf16(a) @ to_bf16(b), rtol=1e-5, what=f"bf16 {m}x{k}x{n}")

@@ -73,11 +73,16 @@ using namespace mlir;
 // Which matmuls
 //===----------------------------------------------------------------------===//
 
-/// An f32 memref whose dims other than the first (M, or the batch and M)
-/// are static; `unitRows` also asks for unit-stride rows.
-static bool isTileableBuffer(Value v, unsigned firstStatic, bool unitRows) {
+/// An f32 (or, with `allowBF16`, bf16) memref whose dims other than the
+/// first (M, or the batch and M) are static; `unitRows` also asks for
+/// unit-stride rows.
+static bool isTileableBuffer(Value v, unsigned firstStatic, bool unitRows,
+                             bool allowBF16 = false) {
   auto type = dyn_cast<MemRefType>(v.getType());
-  if (!type || !type.getElementType().isF32() || !type.hasRank())
+  if (!type || !type.hasRank())
+    return false;
+  Type element = type.getElementType();
+  if (!element.isF32() && !(allowBF16 && element.isBF16()))
     return false;
   for (unsigned d = firstStatic; d < type.getRank(); ++d)
     if (type.isDynamicDim(d) || type.getDimSize(d) == 0)
@@ -88,13 +93,15 @@ static bool isTileableBuffer(Value v, unsigned firstStatic, bool unitRows) {
 /// Whether the micro-kernel takes a (batch_)matmul with `batchDims`
 /// leading batch dims: on buffers, default maps, A [.., M, K] any strides,
 /// B [.., K, N] and C [.., M, N] with unit row stride, K and N static and
-/// non-zero, f32.
+/// non-zero; C f32, A and B f32 or bf16 (widened to f32 as they are read:
+/// B when it is packed, A when it is broadcast).
 static bool isTileable(linalg::LinalgOp op, unsigned batchDims) {
   if (!op.hasPureBufferSemantics() || op.hasUserDefinedMaps())
     return false;
   return isTileableBuffer(op.getDpsInputOperand(0)->get(), batchDims + 1,
-                          false) &&
-         isTileableBuffer(op.getDpsInputOperand(1)->get(), batchDims, true) &&
+                          false, /*allowBF16=*/true) &&
+         isTileableBuffer(op.getDpsInputOperand(1)->get(), batchDims, true,
+                          /*allowBF16=*/true) &&
          isTileableBuffer(op.getDpsInitOperand(0)->get(), batchDims + 1, true);
 }
 
@@ -319,13 +326,18 @@ public:
   /// ([N / kPanelWidth, K, kPanelWidth]) and nothing is packed.
   void emit(Value a, Value bm, Value c, bool parallelSlabs,
             bool prepacked = false) {
-    this->a = a;
     this->bm = bm;
     this->c = c;
     this->prepacked = prepacked;
     auto bType = cast<MemRefType>(bm.getType());
     int64_t k = bType.getDimSize(prepacked ? 1 : 0),
             n = cast<MemRefType>(c.getType()).getDimSize(1);
+    // A bf16 A is widened to f32 once (M x K work), not at every broadcast.
+    Value widened = isa<Float32Type>(
+                        cast<MemRefType>(a.getType()).getElementType())
+                        ? Value()
+                        : widenRows(a, k);
+    this->a = widened ? widened : a;
     kc = blockK(k, t.tileK);
     int64_t nFull = n / t.tileN, nRest = n % t.tileN;
     int64_t slab = std::clamp<int64_t>(kSlabBytes / (kc * t.tileN * 4), 1,
@@ -367,6 +379,35 @@ public:
       emitSlab(cst(slabs * slab * t.tileN), k, restPanels, lastVectors,
                lastWidth);
     }
+    if (widened)
+      memref::DeallocOp::create(b, loc, widened);
+  }
+
+  /// A fresh f32 [M, k] copy of `source` (any float type, M static or
+  /// dynamic), converted a vector at a time.
+  Value widenRows(Value source, int64_t k) {
+    auto type = cast<MemRefType>(source.getType());
+    SmallVector<Value> dynamicSizes;
+    if (type.isDynamicDim(0))
+      dynamicSizes.push_back(memref::DimOp::create(b, loc, source, 0));
+    Value copy = memref::AllocOp::create(
+        b, loc, MemRefType::get({type.getDimSize(0), k}, f32), dynamicSizes,
+        b.getI64IntegerAttr(64));
+    Value rows = type.isDynamicDim(0) ? dynamicSizes.front()
+                                      : cst(type.getDimSize(0));
+    OpBuilder::InsertionGuard guard(b);
+    Value row = un::beginLoop(b, loc, cst(0), rows, cst(1));
+    int64_t full = k - k % t.lanes;
+    if (full > 0) {
+      OpBuilder::InsertionGuard inner(b);
+      Value col = un::beginLoop(b, loc, cst(0), cst(full), cst(t.lanes));
+      store(load(source, {row, col}, nullptr), copy, {row, col}, nullptr);
+    }
+    if (full < k) {
+      Value m = mask(k - full);
+      store(load(source, {row, cst(full)}, m), copy, {row, cst(full)}, m);
+    }
+    return copy;
   }
 
   /// Bytes of B packed at once (one slab's K block).
@@ -399,11 +440,20 @@ private:
     return arith::ConstantOp::create(b, loc, vecType,
                                      DenseElementsAttr::get(vecType, 0.0f));
   }
+  /// A vector of `lanes` elements of `base` from `idx` (the first lanes of
+  /// `m` only, zeros elsewhere, when given), widened to f32.
   Value load(Value base, ValueRange idx, Value m) {
-    if (!m)
-      return vector::LoadOp::create(b, loc, vecType, base, idx);
-    return vector::MaskedLoadOp::create(b, loc, vecType, base, idx, m,
-                                        zeros());
+    Type element = cast<MemRefType>(base.getType()).getElementType();
+    auto type = VectorType::get({t.lanes}, element);
+    Value v;
+    if (!m) {
+      v = vector::LoadOp::create(b, loc, type, base, idx);
+    } else {
+      Value zero = arith::ConstantOp::create(
+          b, loc, type, DenseElementsAttr::get(type, b.getZeroAttr(element)));
+      v = vector::MaskedLoadOp::create(b, loc, type, base, idx, m, zero);
+    }
+    return element.isF32() ? v : arith::ExtFOp::create(b, loc, vecType, v);
   }
   void store(Value v, Value base, ValueRange idx, Value m) {
     if (!m)
@@ -592,6 +642,8 @@ private:
             ValueRange{bPanel[v], prepacked ? col : k, bOffset[v]}));
       for (int64_t r = 0; r < rows; ++r) {
         Value s = memref::LoadOp::create(b, loc, a, ValueRange{rowIdx[r], col});
+        if (!s.getType().isF32())
+          s = arith::ExtFOp::create(b, loc, f32, s);
         Value sv = vector::BroadcastOp::create(b, loc, vecType, s);
         for (int64_t v = 0; v < vectors; ++v) {
           Value &x = acc[r * vectors + v];

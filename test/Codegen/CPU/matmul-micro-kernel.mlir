@@ -187,3 +187,20 @@ func.func @panels_strided(%a: memref<4x8xf32>, %b: memref<2x8x16xf32, strided<[2
   }
   return
 }
+
+// bf16 inputs, f32 accumulation: A is widened to an f32 copy once, B as
+// it is packed; the k loop is the f32 one.
+// AVX2-LABEL: func.func @bf16_inputs(
+// AVX2: %[[A32:.*]] = memref.alloc() {alignment = 64 : i64} : memref<12x64xf32>
+// AVX2: vector.load %{{.*}} : memref<12x64xbf16>, vector<8xbf16>
+// AVX2-NEXT: arith.extf %{{.*}} : vector<8xbf16> to vector<8xf32>
+// AVX2: vector.load %{{.*}} : memref<64x32xbf16>, vector<8xbf16>
+// AVX2-NEXT: arith.extf %{{.*}} : vector<8xbf16> to vector<8xf32>
+// AVX2: memref.load %[[A32]]
+// AVX2: vector.fma
+// AVX2-NOT: linalg.matmul
+// AVX2: memref.dealloc %[[A32]]
+func.func @bf16_inputs(%a: memref<12x64xbf16>, %b: memref<64x32xbf16>, %c: memref<12x32xf32>) {
+  linalg.matmul ins(%a, %b : memref<12x64xbf16>, memref<64x32xbf16>) outs(%c : memref<12x32xf32>)
+  return
+}

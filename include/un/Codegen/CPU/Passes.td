@@ -20,7 +20,9 @@ def UNCPUTileAndVectorize : Pass<"un-cpu-tile-and-vectorize"> {
                 "with elementwise epilogues fused";
   let description = [{
     Runs after bufferization. Every `linalg.matmul` and `linalg.batch_matmul`
-    on f32 memrefs with static K and N (M and the batch may be dynamic), the
+    with an f32 result and f32 or bf16 inputs (widened to f32 once: A into
+    an f32 copy, B as it is packed), static K and N (M and the batch may be
+    dynamic), the
     default indexing maps and unit-stride rows of B and C (and, with
     `specialize-generics`, every contraction `linalg.generic` that
     specializes to one) becomes, per 2-D matmul:
