@@ -231,6 +231,14 @@ ArgValue convertArgument(const FunctionSpec &function, size_t index,
                          std::string(py::str(numpyDtype(spec.elementType)
                                                  .attr("name"))) +
                          ", got " + std::string(py::str(a.dtype().attr("name"))));
+  // Compiled code reads the host's byte order: another one would be read
+  // as other numbers.
+  if (!py::cast<bool>(a.dtype().attr("isnative")))
+    throw py::type_error(where + ": the array's byte order is not this "
+                                 "machine's (dtype " +
+                         std::string(py::str(a.dtype().attr("str"))) +
+                         "); convert it with "
+                         "a.astype(a.dtype.newbyteorder('='))");
   size_t rank = spec.shape.size();
   std::vector<int64_t> shape(a.shape(), a.shape() + a.ndim());
   if (static_cast<size_t>(a.ndim()) != rank)

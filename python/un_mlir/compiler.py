@@ -12,8 +12,8 @@ pipelines are available by name.
     y = exe.infer(x, gamma, beta, running_var) # numpy in, numpy out
 
 MLIR failures raise `MLIRError`, whose `diagnostics` carry the messages
-and their "file:line:col" locations; wrong arity, dtype or shape raise
-TypeError / ValueError before anything runs.
+and their "file:line:col" locations; wrong arity, dtype, byte order or
+shape raise TypeError / ValueError before anything runs.
 """
 import collections
 import os

@@ -25,6 +25,10 @@ def descriptor(array):
     """A memref descriptor viewing the C-contiguous numpy `array` (no copy)."""
     if not array.flags["C_CONTIGUOUS"]:
         raise ValueError("memref arguments must be C-contiguous arrays")
+    if not array.dtype.isnative:
+        raise ValueError(f"memref arguments must be in this machine's byte order, "
+                         f"not {array.dtype.str}: convert with "
+                         f"a.astype(a.dtype.newbyteorder('='))")
     desc = _descriptor_type(array.ndim)()
     ptr = array.ctypes.data
     desc.allocated = desc.aligned = ptr

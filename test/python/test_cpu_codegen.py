@@ -155,6 +155,14 @@ def test_dynamic_m(dynamic_m, m):
     harness.assert_close(y, a.astype(np.float64) @ b + bias, what=f"M={m}")
 
 
+def test_memref_arguments_in_another_byte_order_are_rejected(dynamic_m):
+    a = np.zeros((5, 100), np.float32)
+    b = np.zeros((100, 21), np.float32)
+    bias, y = np.zeros(21, np.float32), np.zeros((5, 21), np.float32)
+    with pytest.raises(ValueError, match="byte order"):
+        dynamic_m(a.astype(a.dtype.newbyteorder(">")), b, bias, y)
+
+
 def reductions_text(rows, cols):
     s, r = _t((rows, cols)), _t((rows,))
     col = _t((cols,))

@@ -112,6 +112,11 @@ def test_jit_argument_errors(infer_exe):
         infer_exe.infer(x, np.ones((1, 8), np.float32), v, v)
     with pytest.raises(TypeError):
         infer_exe.infer(x, "not an array", v, v)
+    # Another byte order would be read as other numbers.
+    with pytest.raises(TypeError, match="argument 0 of @infer .*byte order"):
+        infer_exe.infer(x.astype(x.dtype.newbyteorder(">")), v, v, v)
+    with pytest.raises(TypeError, match="argument 1 of @infer .*byte order"):
+        infer_exe.infer(x, v.astype(v.dtype.newbyteorder(">")), v, v)
     with pytest.raises(KeyError, match="no public function @nope"):
         infer_exe.call("nope")
 
