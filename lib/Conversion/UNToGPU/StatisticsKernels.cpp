@@ -21,6 +21,8 @@
 #include "KernelBuilder.h"
 #include "Kernels.h"
 
+#include "un/Conversion/WindowSlot.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -107,8 +109,7 @@ void gpukernels::emitForwardStats(OpBuilder &b, Location loc,
   Value skips = args.skips.get(b, loc, i64);
   Value rowsI64 = arith::IndexCastUIOp::create(b, loc, i64, rows);
   Value rowsF32 = km.toF32(rows);
-  Value slot = arith::IndexCastOp::create(
-      b, loc, b.getIndexType(), arith::RemSIOp::create(b, loc, t, rowsI64));
+  Value slot = buildWindowSlot(b, loc, t, rowsI64);
   if (args.partials && args.mask)
     count = blockSum(b, loc, kernel,
                      forLoop(b, loc, tid, args.tokens, step,
@@ -303,8 +304,7 @@ void gpukernels::emitGradStats(OpBuilder &b, Location loc, KernelContext &ctx,
     Value skip = args.skip.get(nb, l, nb.getI1Type());
     Value t = args.t.get(nb, l, i64);
     Value rowsI64 = arith::IndexCastUIOp::create(nb, l, i64, rows);
-    Value slot = arith::IndexCastOp::create(
-        nb, l, nb.getIndexType(), arith::RemSIOp::create(nb, l, t, rowsI64));
+    Value slot = buildWindowSlot(nb, l, t, rowsI64);
     Value ema = memref::LoadOp::create(nb, l, args.ema, c);
     Value row = arith::SelectOp::create(nb, l, skip, ema, gz);
     Value sum = updateWindowColumn(nb, l, args.window, args.windowNew, rows,

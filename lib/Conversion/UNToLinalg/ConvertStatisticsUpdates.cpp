@@ -16,9 +16,11 @@
 #include "LoweringUtils.h"
 
 #include "un/Conversion/UNToLinalg/UNToLinalg.h"
+#include "un/Conversion/WindowSlot.h"
 #include "un/Dialect/UN/IR/UNOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -51,9 +53,14 @@ static WindowInfo getWindowInfo(OpBuilder &b, Location loc, Value window,
       b.createOrFold<arith::IndexCastUIOp>(loc, b.getI64Type(), info.rows);
   info.rowsF32 =
       b.createOrFold<arith::UIToFPOp>(loc, b.getF32Type(), info.rowsI64);
-  Value slotI64 = arith::RemSIOp::create(b, loc, t, info.rowsI64);
-  info.slot =
-      arith::IndexCastOp::create(b, loc, b.getIndexType(), slotI64);
+  // A window of no rows (a dynamic dim of 0) has no row to write: stop
+  // with a message rather than divide by zero and write outside it.
+  Value hasRows = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
+                                        info.rowsI64, i64Constant(b, loc, 0));
+  cf::AssertOp::create(b, loc, hasRows,
+                       "un: a statistics window has no rows (window_fwd and "
+                       "window_bwd must be at least 1)");
+  info.slot = buildWindowSlot(b, loc, t, info.rowsI64);
   info.tAtMostM = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, t,
                                         info.rowsI64);
   info.tBeforeW = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, t,

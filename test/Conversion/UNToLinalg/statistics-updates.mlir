@@ -9,8 +9,14 @@
 // CHECK: %[[M:.*]] = tensor.dim %[[W]], %c0
 // CHECK: %[[MI:.*]] = arith.index_castui %[[M]] : index to i64
 // CHECK: %[[MF:.*]] = arith.uitofp %[[MI]] : i64 to f32
-// Window slot t mod M; t <= M; t < W.
-// CHECK: %[[SLOTI:.*]] = arith.remsi %[[T]], %[[MI]] : i64
+// A window of no rows stops with a message (no division by zero, no row
+// written outside it); window slot t mod M in [0, M), negative t too;
+// t <= M; t < W.
+// CHECK: %[[HAS:.*]] = arith.cmpi sgt, %[[MI]], %c0_i64 : i64
+// CHECK: cf.assert %[[HAS]], "un: a statistics window has no rows
+// CHECK: %[[R:.*]] = arith.remsi %[[T]], %[[MI]] : i64
+// CHECK: %[[RM:.*]] = arith.addi %[[R]], %[[MI]] : i64
+// CHECK: %[[SLOTI:.*]] = arith.remsi %[[RM]], %[[MI]] : i64
 // CHECK: %[[SLOT:.*]] = arith.index_cast %[[SLOTI]] : i64 to index
 // CHECK: %[[TLEM:.*]] = arith.cmpi sle, %[[T]], %[[MI]] : i64
 // CHECK: %[[TLTW:.*]] = arith.cmpi slt, %[[T]], %[[WARM]] : i64
@@ -90,7 +96,11 @@ func.func @smooth_forward_stats_window_one(%psi: tensor<8xf32>, %rv: tensor<8xf3
 
 // CHECK-LABEL: func.func @smooth_grad_stats(
 // CHECK-SAME: %[[GZ:[^:]*]]: tensor<8xf32>, %[[SKIP:[^:]*]]: i1, %[[EMA:[^:]*]]: tensor<8xf32>, %[[W:[^:]*]]: tensor<3x8xf32>, %[[T:[^:]*]]: i64)
-// CHECK: %[[SLOTI:.*]] = arith.remsi %[[T]], %c3_i64 : i64
+// A static window has rows: no check is left.
+// CHECK-NOT: cf.assert
+// CHECK: %[[R:.*]] = arith.remsi %[[T]], %c3_i64 : i64
+// CHECK: %[[RM:.*]] = arith.addi %[[R]], %c3_i64 : i64
+// CHECK: %[[SLOTI:.*]] = arith.remsi %[[RM]], %c3_i64 : i64
 // CHECK: %[[SLOT:.*]] = arith.index_cast %[[SLOTI]]
 // CHECK: %[[ROW:.*]] = arith.select %[[SKIP]], %[[EMA]], %[[GZ]] : tensor<8xf32>
 // CHECK: %[[WNEW:.*]] = tensor.insert_slice %[[ROW]] into %[[W]][%[[SLOT]], 0] [1, 8] [1, 1]
