@@ -4,6 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ShapeChecks.h"
+
 #include "un/Conversion/Passes.h"
 #include "un/Conversion/UNToLinalg/UNToLinalg.h"
 #include "un/Dialect/UN/IR/UNOps.h"
@@ -41,6 +43,12 @@ struct ConvertUNToLinalgPass
     });
     if (composites.wasInterrupted())
       return signalPassFailure();
+
+    // Dims that only run time knows, checked before they are used.
+    getOperation()->walk([](Operation *op) {
+      if (isa<UNDialect>(op->getDialect()))
+        lowering::insertShapeChecks(op);
+    });
 
     MLIRContext *ctx = &getContext();
     ConversionTarget target(*ctx);
