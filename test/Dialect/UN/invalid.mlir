@@ -598,3 +598,11 @@ func.func @affine_scale_rank(%x: tensor<?x16xf32>, %s: tensor<f32>, %b: tensor<1
   %0 = un.affine %x, %s, %b : (tensor<?x16xf32>, tensor<f32>, tensor<16xf32>) -> tensor<?x16xf32>
   return
 }
+
+// -----
+
+func.func @no_channels(%x: tensor<3x0xf32>) {
+  // expected-error @+1 {{'x' has no channels: UN normalizes at least one channel}}
+  %0 = un.quadratic_mean %x : (tensor<3x0xf32>) -> tensor<0xf32>
+  return
+}

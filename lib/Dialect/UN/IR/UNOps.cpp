@@ -32,6 +32,10 @@ public:
   LogicalResult add(StringRef name, int64_t dim) {
     if (ShapedType::isDynamic(dim))
       return success();
+    if (dim == 0)
+      return op->emitOpError()
+             << "'" << name
+             << "' has no channels: UN normalizes at least one channel";
     if (known && *known != dim)
       return op->emitOpError()
              << "channel dim of '" << name << "' (" << dim
