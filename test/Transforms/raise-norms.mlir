@@ -304,3 +304,46 @@ func.func @preserved_wrong_types(%x: tensor<3x8xf16>, %g: tensor<8xf16>, %b: ten
   %y = func.call @un_mlir.unified_norm_infer(%x, %g, %b, %rv) {un.eps = 1.0e-05 : f64} : (tensor<3x8xf16>, tensor<8xf16>, tensor<8xf16>, tensor<8xf16>) -> tensor<3x8xf16>
   return %y : tensor<3x8xf16>
 }
+
+// -----
+
+#ch3 = affine_map<(d0, d1, d2) -> (0, 0, d2)>
+#id = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+
+// No raise: a [2, 1, 8] scale read at [0, 0, c] is its first row, not an
+// [8] vector that a collapse of all of it would give.
+// CHECK-LABEL: func.func @scale_with_rows(
+// CHECK-NOT: un.
+// CHECK-NOT: collapse_shape
+// CHECK: linalg.generic
+func.func @scale_with_rows(%x: tensor<2x3x8xf32>, %scale: tensor<2x1x8xf32>) -> tensor<2x3x8xf32> {
+  %e = tensor.empty() : tensor<2x3x8xf32>
+  %1 = linalg.generic {indexing_maps = [#id, #ch3, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x, %scale : tensor<2x3x8xf32>, tensor<2x1x8xf32>) outs(%e : tensor<2x3x8xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.mulf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x8xf32>
+  return %1 : tensor<2x3x8xf32>
+}
+
+// -----
+
+#ch = affine_map<(d0, d1) -> (d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+
+// No raise: a static [3] scale is no channel vector of a [?, 16]
+// activation.
+// CHECK-LABEL: func.func @scale_of_other_size(
+// CHECK-NOT: un.
+// CHECK: linalg.generic
+func.func @scale_of_other_size(%x: tensor<?x16xf32>, %scale: tensor<3xf32>) -> tensor<?x16xf32> {
+  %c0 = arith.constant 0 : index
+  %d = tensor.dim %x, %c0 : tensor<?x16xf32>
+  %e = tensor.empty(%d) : tensor<?x16xf32>
+  %1 = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel"]} ins(%x, %scale : tensor<?x16xf32>, tensor<3xf32>) outs(%e : tensor<?x16xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.mulf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<?x16xf32>
+  return %1 : tensor<?x16xf32>
+}

@@ -123,6 +123,19 @@ static std::optional<AffineStep> matchStep(linalg::GenericOp op,
   }
   if (!activationOperand)
     return std::nullopt;
+  // The vector must be [C] or [1, ..., 1, C] with the activation's C: a
+  // leading dim above 1 read at index 0 is a slice, not the vector (the
+  // generic reads only its first row), and a static size other than C is
+  // no channel vector at all.
+  if (vectorOperand) {
+    auto vectorType = cast<RankedTensorType>(vectorOperand->get().getType());
+    ArrayRef<int64_t> shape = vectorType.getShape();
+    if (llvm::any_of(shape.drop_back(), [](int64_t d) { return d != 1; }))
+      return std::nullopt;
+    int64_t c = type.getShape().back(), vc = shape.back();
+    if (!ShapedType::isDynamic(c) && !ShapedType::isDynamic(vc) && c != vc)
+      return std::nullopt;
+  }
 
   Block &body = op.getRegion().front();
   if (body.getOperations().size() != 2)
