@@ -64,6 +64,7 @@
 using namespace mlir;
 
 void un::buildUNToLinalgPipeline(OpPassManager &pm) {
+  pm.addPass(createUNCheckDimIndices());
   pm.addPass(createUNDecompose());
   pm.addPass(createConvertUNToLinalg());
   pm.addPass(createConvertElementwiseToLinalgPass());
@@ -135,6 +136,7 @@ void un::buildUNCPUPipeline(OpPassManager &pm,
 
 void un::buildUNGPUEmulationPipeline(OpPassManager &pm,
                                      const UNCPUPipelineOptions &options) {
+  pm.addPass(createUNCheckDimIndices());
   pm.addPass(createUNDecompose());
   pm.addPass(createConvertUNToGPU());
   pm.addPass(createUNGPUMatmul());

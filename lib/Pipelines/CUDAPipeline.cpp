@@ -60,6 +60,7 @@ static void addCleanup(OpPassManager &pm) {
 
 void un::buildUNToGPUKernelsPipeline(OpPassManager &pm,
                                      const UNCUDAPipelineOptions &options) {
+  pm.addPass(createUNCheckDimIndices());
   pm.addPass(createUNDecompose());
   ConvertUNToGPUOptions toGPU;
   toGPU.smCount = options.smCount;

@@ -31,6 +31,7 @@ using namespace mlir;
 
 void un::buildUNInferencePipeline(OpPassManager &pm,
                                   const UNInferencePipelineOptions &options) {
+  pm.addPass(createUNCheckDimIndices());
   UNFoldIntoLinearOptions foldOptions;
   foldOptions.hoistWeightPrep = options.hoistWeightPrep;
   foldOptions.packWeights = options.packWeights;

@@ -9,6 +9,18 @@
 
 include "mlir/Pass/PassBase.td"
 
+def UNCheckDimIndices : Pass<"un-check-dim-indices"> {
+  let summary = "Reject tensor.dim / memref.dim with a constant index "
+                "outside the rank";
+  let description = [{
+    A `tensor.dim` or `memref.dim` whose index is a constant outside
+    `[0, rank)` passes the upstream verifiers, is undefined behaviour at run
+    time, and crashes upstream MLIR 22's folding (reached through the CUDA
+    pipeline's canonicalizations). The un-mlir pipelines run this check
+    first and fail with an error on the op instead.
+  }];
+}
+
 def UNDecompose : Pass<"un-decompose"> {
   let summary = "Decompose composite un ops into primitive un ops";
   let description = [{
