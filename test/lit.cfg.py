@@ -2,6 +2,8 @@
 # lit configuration for the un-mlir regression tests.
 
 import os
+import shutil
+import subprocess
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -42,10 +44,8 @@ llvm_config.add_tool_substitutions(
     [ToolSubst("mlir-runner", unresolved="fatal")], [config.llvm_tools_dir])
 
 # Machine code for x86 (test/Codegen/CPU checks the micro-kernels' assembly).
-import subprocess as _subprocess
-
 _llc = os.path.join(config.llvm_tools_dir, "llc")
-if os.path.exists(_llc) and "x86-64" in _subprocess.run(
+if os.path.exists(_llc) and "x86-64" in subprocess.run(
         [_llc, "--version"], capture_output=True, text=True).stdout:
     config.available_features.add("x86-target")
 
@@ -61,9 +61,6 @@ config.substitutions.append(("%un_obj_root", config.un_obj_root))
 # - `cuda-runtime`: lib/Runtime/CUDA was built (%un_cuda_runtime);
 # - `cuda-gpu`: nvidia-smi lists a GPU. Tests that run kernels require it and
 #   show as UNSUPPORTED elsewhere.
-import shutil
-import subprocess
-
 if getattr(config, "un_enable_cuda_pipeline", False):
     config.available_features.add("cuda-pipeline")
 _ptxas = getattr(config, "un_ptxas", "") or "/usr/local/cuda/bin/ptxas"

@@ -151,19 +151,19 @@ class _Emitter:
             result = "%u"
             if act == "gelu":
                 lines += [
-                    f"%u2 = arith.mulf %u, %u : f32",
-                    f"%u3 = arith.mulf %u2, %u : f32",
-                    f"%k3 = arith.constant 0.044715 : f32",
-                    f"%p = arith.mulf %k3, %u3 : f32",
-                    f"%q = arith.addf %u, %p : f32",
-                    f"%k = arith.constant 0.7978845608 : f32",
-                    f"%s = arith.mulf %k, %q : f32",
-                    f"%th = math.tanh %s : f32",
-                    f"%one = arith.constant 1.0 : f32",
-                    f"%t1 = arith.addf %one, %th : f32",
-                    f"%half = arith.constant 0.5 : f32",
-                    f"%h = arith.mulf %half, %u : f32",
-                    f"%gl = arith.mulf %h, %t1 : f32"]
+                    "%u2 = arith.mulf %u, %u : f32",
+                    "%u3 = arith.mulf %u2, %u : f32",
+                    "%k3 = arith.constant 0.044715 : f32",
+                    "%p = arith.mulf %k3, %u3 : f32",
+                    "%q = arith.addf %u, %p : f32",
+                    "%k = arith.constant 0.7978845608 : f32",
+                    "%s = arith.mulf %k, %q : f32",
+                    "%th = math.tanh %s : f32",
+                    "%one = arith.constant 1.0 : f32",
+                    "%t1 = arith.addf %one, %th : f32",
+                    "%half = arith.constant 0.5 : f32",
+                    "%h = arith.mulf %half, %u : f32",
+                    "%gl = arith.mulf %h, %t1 : f32"]
                 result = "%gl"
             if residual:
                 lines.append(f"%r = arith.addf {result}, %in2 : f32")
@@ -201,7 +201,7 @@ class _Emitter:
         mean = self.generic(
             [(x, shape, ident)], (tokens, tok), red,
             lambda a: ([f"%m = arith.mulf {a[0]}, {inv_c} : f32",
-                        f"%s = arith.addf %out, %m : f32"], "%s"),
+                        "%s = arith.addf %out, %m : f32"], "%s"),
             out_init=self.filled(tokens, 0.0))
         var = self.generic(
             [(x, shape, ident), (mean, tokens, tok)], (tokens, tok), red,

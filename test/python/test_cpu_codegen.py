@@ -12,7 +12,6 @@ Compared with numpy in float64 (relative 1e-5, with the absolute floor of
 harness.assert_close). Nothing here depends on the host's vector width:
 the shapes cover the remainders of 4, 8 and 16 lanes alike.
 """
-import pathlib
 
 import numpy as np
 import pytest

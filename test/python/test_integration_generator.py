@@ -9,7 +9,6 @@
 import importlib.util
 import json
 import math
-import pathlib
 import re
 import struct
 import subprocess
@@ -174,7 +173,10 @@ def test_check_passes(tmp_path, capsys):
 def test_tolerances():
     # rtol 1e-5 relative, with an absolute floor of 1e-6 * max(1, max|e|) of the tensor.
     exp = _expected([100.0, 1.0, 0.0])
-    got = lambda vals: {"kind": "memref", "shape": [3], "values": [bits(v) for v in vals]}
+
+    def got(vals):
+        return {"kind": "memref", "shape": [3], "values": [bits(v) for v in vals]}
+
     assert co.compare_item(exp, got([100.0009, 1.0, 0.0])) == []
     assert co.compare_item(exp, got([100.0011, 1.0, 0.0]))
     assert co.compare_item(exp, got([100.0, 1.0, 9.9e-5])) == []  # floor 1e-6 * 100

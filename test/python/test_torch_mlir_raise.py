@@ -2,7 +2,6 @@
 goes through `un-raise-norms`: UnifiedNorm's inference formula becomes
 un.infer, BatchNorm un.affine, LayerNorm is reported and kept, and the
 compiled result equals PyTorch's."""
-import pathlib
 import subprocess
 
 import numpy as np

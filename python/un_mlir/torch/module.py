@@ -13,7 +13,7 @@ so `state_dict()` / `load_state_dict()` resume a run mid-sequence. The
 statistics buffers stay f32 when the module is converted to f16/bf16.
 """
 import dataclasses
-from typing import List, Optional, Tuple
+from typing import List, Tuple
 
 import torch
 from torch import nn

@@ -457,7 +457,6 @@ class Emitter:
 def emit_training(em, p):
     et = p.dtype
     C, Mf, Mb = p.C, p.window_fwd, p.window_bwd
-    rank = p.xs[0].ndim
     x_dims = p.x_dims
     c = p.c_dim if p.c_dim is not None else C
     X = ttype(x_dims, et) if x_dims is not None else None  # None: per-step static types
