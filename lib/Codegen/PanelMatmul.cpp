@@ -16,9 +16,8 @@ static SmallVector<AffineMap> panelMatmulMaps(MLIRContext *ctx) {
   AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
              k = getAffineDimExpr(2, ctx);
   return {AffineMap::get(3, 0, {m, k}, ctx),
-          AffineMap::get(3, 0,
-                         {n.floorDiv(un::kPanelWidth), k, n % un::kPanelWidth},
-                         ctx),
+          AffineMap::get(
+              3, 0, {n.floorDiv(un::kPanelWidth), k, n % un::kPanelWidth}, ctx),
           AffineMap::get(3, 0, {m, n}, ctx)};
 }
 
@@ -47,9 +46,9 @@ Value un::buildPanels(OpBuilder &builder, Location loc, Value b) {
 Value un::buildPanelMatmul(OpBuilder &builder, Location loc, Value a,
                            Value panels, Value init) {
   MLIRContext *ctx = builder.getContext();
-  SmallVector<utils::IteratorType> iterators = {
-      utils::IteratorType::parallel, utils::IteratorType::parallel,
-      utils::IteratorType::reduction};
+  SmallVector<utils::IteratorType> iterators = {utils::IteratorType::parallel,
+                                                utils::IteratorType::parallel,
+                                                utils::IteratorType::reduction};
   auto generic = linalg::GenericOp::create(
       builder, loc, init.getType(), ValueRange{a, panels}, ValueRange{init},
       panelMatmulMaps(ctx), iterators,

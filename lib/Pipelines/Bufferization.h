@@ -1,4 +1,5 @@
-//===- Bufferization.h - The bufferization stage of the pipelines -*- C++ -*-===//
+//===- Bufferization.h - The bufferization stage of the pipelines -*- C++
+//-*-===//
 //
 // Part of the un-mlir project.
 //

@@ -10,7 +10,8 @@
 //  2. elementwise fusion, so each pass over the activations is one loop
 //     nest (normalize, input gradient, and user epilogues around them);
 //     attention as one loop over heads and row blocks (un-cpu-fuse-attention);
-//     a fill shared by several matmuls cloned for each (un-cpu-privatize-fills);
+//     a fill shared by several matmuls cloned for each
+//     (un-cpu-privatize-fills);
 //  3. one-shot bufferization across function boundaries (identity layouts,
 //     so the C interface takes plain strided memrefs; results written with
 //     bufferization.materialize_in_destination land directly in the
@@ -90,7 +91,8 @@ void un::buildUNCPUPipeline(OpPassManager &pm,
   // tiles) are allocated once, before the loop. (Not with threads: the
   // iterations of an scf.forall each need their own.)
   if (!options.threads)
-    pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
+    pm.addNestedPass<func::FuncOp>(
+        bufferization::createBufferLoopHoistingPass());
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
   if (options.threads)

@@ -83,8 +83,8 @@ static std::unique_ptr<MLIRContext> createContext() {
   DialectRegistry registry;
   mlir::un::registerUNPipelineDependencies(registry);
   mlir::un::registerUNDialect(registry);
-  auto context = std::make_unique<MLIRContext>(
-      registry, MLIRContext::Threading::DISABLED);
+  auto context =
+      std::make_unique<MLIRContext>(registry, MLIRContext::Threading::DISABLED);
   context->loadAllAvailableDialects();
   return context;
 }
@@ -179,8 +179,8 @@ std::unique_ptr<Module> Module::parse(const std::string &text,
   ParserConfig config(impl.context.get(), /*verifyAfterParse=*/true);
   impl.module = parseSourceString<ModuleOp>(text, config, sourceName);
   if (!impl.module) {
-    status = collector.failure("failed to parse or verify MLIR from " +
-                               sourceName);
+    status =
+        collector.failure("failed to parse or verify MLIR from " + sourceName);
     return nullptr;
   }
   status = Status();
@@ -389,7 +389,7 @@ struct CallInfo {
   std::string why;        ///< why it cannot be called, if !supported
   unsigned numParams = 0; ///< LLVM-level parameters
   bool returnsValue = false;
-  int64_t returnSize = 0;                ///< bytes of the return storage
+  int64_t returnSize = 0;             ///< bytes of the return storage
   std::vector<int64_t> resultOffsets; ///< byte offset of each result
 };
 } // namespace
@@ -517,8 +517,7 @@ std::unique_ptr<JIT> JIT::create(std::unique_ptr<Module> module,
         break;
       }
       spec.args.push_back(*arg);
-      if (arg->isTensor &&
-          !func.getArgAttr(index, "bufferization.writable"))
+      if (arg->isTensor && !func.getArgAttr(index, "bufferization.writable"))
         func.setArgAttr(index, "bufferization.writable",
                         BoolAttr::get(context, false));
     }
@@ -802,8 +801,8 @@ Status JIT::call(const std::string &name, const std::vector<ArgValue> &args,
                 result.data.data(), sizes, strides, elementBytes);
     bool insideArgument = false;
     for (const ArgValue &arg : args)
-      if (arg.rangeBegin && static_cast<const char *>(allocated) >=
-                                arg.rangeBegin &&
+      if (arg.rangeBegin &&
+          static_cast<const char *>(allocated) >= arg.rangeBegin &&
           static_cast<const char *>(allocated) < arg.rangeEnd)
         insideArgument = true;
     if (allocated && !insideArgument)

@@ -56,9 +56,8 @@ class ModuleImpl;
 class Module {
 public:
   /// Parses and verifies `text`; `sourceName` names it in locations.
-  static std::unique_ptr<Module> parse(const std::string &text,
-                                       const std::string &sourceName,
-                                       Status &status);
+  static std::unique_ptr<Module>
+  parse(const std::string &text, const std::string &sourceName, Status &status);
   ~Module();
 
   /// Runs a textual pass pipeline ("un-cpu-pipeline",
@@ -104,8 +103,8 @@ const char *elementTypeName(ElementType type);
 /// The type of one argument or result of a JIT-compiled function, recorded
 /// from the `func.func` signature before lowering.
 struct ValueSpec {
-  bool isShaped = false;  ///< ranked tensor or memref (else a scalar)
-  bool isTensor = false;  ///< a tensor (value semantics) rather than a memref
+  bool isShaped = false; ///< ranked tensor or memref (else a scalar)
+  bool isTensor = false; ///< a tensor (value semantics) rather than a memref
   ElementType elementType = ElementType::F32;
   std::vector<int64_t> shape; ///< -1 for a dynamic dim
   std::string mlirType;       ///< as printed, for messages

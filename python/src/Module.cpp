@@ -1,4 +1,5 @@
-//===- Module.cpp - pybind11 bindings: the un_mlir._native module -*- C++ -*-===//
+//===- Module.cpp - pybind11 bindings: the un_mlir._native module -*- C++
+//-*-===//
 //
 // Part of the un-mlir project.
 //
@@ -40,9 +41,8 @@ PyObject *errorClass = nullptr;
       message += "\n" + d.location + ": " + d.severity + ": " + d.message;
     throw std::runtime_error(message);
   }
-  py::object instance =
-      py::reinterpret_borrow<py::object>(errorClass)(status.summary,
-                                                      diagnostics);
+  py::object instance = py::reinterpret_borrow<py::object>(errorClass)(
+      status.summary, diagnostics);
   PyErr_SetObject(errorClass, instance.ptr());
   throw py::error_already_set();
 }
@@ -54,9 +54,8 @@ py::object bfloat16Dtype() {
   if (!looked) {
     looked = true;
     try {
-      py::object dtype =
-          py::module_::import("numpy").attr("dtype")(
-              py::module_::import("ml_dtypes").attr("bfloat16"));
+      py::object dtype = py::module_::import("numpy").attr("dtype")(
+          py::module_::import("ml_dtypes").attr("bfloat16"));
       cached = dtype.release().ptr();
     } catch (py::error_already_set &) {
       PyErr_Clear();
@@ -129,8 +128,8 @@ std::string shapeString(const std::vector<int64_t> &shape) {
   std::ostringstream os;
   os << "[";
   for (size_t i = 0; i < shape.size(); ++i)
-    os << (i ? ", " : "") << (shape[i] < 0 ? std::string("?")
-                                           : std::to_string(shape[i]));
+    os << (i ? ", " : "")
+       << (shape[i] < 0 ? std::string("?") : std::to_string(shape[i]));
   os << "]";
   return os.str();
 }
@@ -157,7 +156,8 @@ bool isFloatType(ElementType type) {
 /// Converts and checks one Python argument. Arrays that the call needs
 /// alive are appended to `keepAlive`.
 ArgValue convertArgument(const FunctionSpec &function, size_t index,
-                         py::handle object, std::vector<py::object> &keepAlive) {
+                         py::handle object,
+                         std::vector<py::object> &keepAlive) {
   const ValueSpec &spec = function.args[index];
   std::string where = "argument " + std::to_string(index) + " of @" +
                       function.name + " (" + spec.mlirType + ")";
@@ -179,8 +179,7 @@ ArgValue convertArgument(const FunctionSpec &function, size_t index,
       return arg;
     }
     if (spec.elementType == ElementType::I1) {
-      if (!py::isinstance<py::bool_>(value) &&
-          !py::isinstance<py::int_>(value))
+      if (!py::isinstance<py::bool_>(value) && !py::isinstance<py::int_>(value))
         throw py::type_error(where + ": expected a bool, got " +
                              std::string(py::str(py::type::handle_of(value))));
       arg.intValue = py::cast<bool>(value) ? 1 : 0;
@@ -197,7 +196,8 @@ ArgValue convertArgument(const FunctionSpec &function, size_t index,
     }
     int width = 8 * static_cast<int>(elementSize(spec.elementType));
     if (width < 64) {
-      int64_t lo = -(int64_t(1) << (width - 1)), hi = (int64_t(1) << (width - 1)) - 1;
+      int64_t lo = -(int64_t(1) << (width - 1)),
+              hi = (int64_t(1) << (width - 1)) - 1;
       if (v < lo || v > hi)
         throw py::value_error(where + ": " + std::to_string(v) +
                               " does not fit in " +
@@ -214,9 +214,8 @@ ArgValue convertArgument(const FunctionSpec &function, size_t index,
     array = py::reinterpret_borrow<py::object>(object);
   } else {
     if (spec.elementType == ElementType::BF16 && bfloat16Dtype().is_none())
-      throw py::type_error(where +
-                           ": pass a uint16 array of bfloat16 bits (or "
-                           "install ml_dtypes)");
+      throw py::type_error(where + ": pass a uint16 array of bfloat16 bits (or "
+                                   "install ml_dtypes)");
     try {
       array = np.attr("asarray")(object, numpyDtype(spec.elementType));
     } catch (py::error_already_set &e) {
@@ -227,15 +226,16 @@ ArgValue convertArgument(const FunctionSpec &function, size_t index,
   }
   py::array a = py::cast<py::array>(array);
   if (!dtypeMatches(a.dtype(), spec.elementType))
-    throw py::type_error(where + ": expected an array of " +
-                         std::string(py::str(numpyDtype(spec.elementType)
-                                                 .attr("name"))) +
-                         ", got " + std::string(py::str(a.dtype().attr("name"))));
+    throw py::type_error(
+        where + ": expected an array of " +
+        std::string(py::str(numpyDtype(spec.elementType).attr("name"))) +
+        ", got " + std::string(py::str(a.dtype().attr("name"))));
   // Compiled code reads the host's byte order: another one would be read
   // as other numbers.
   if (!py::cast<bool>(a.dtype().attr("isnative")))
-    throw py::type_error(where + ": the array's byte order is not this "
-                                 "machine's (dtype " +
+    throw py::type_error(where +
+                         ": the array's byte order is not this "
+                         "machine's (dtype " +
                          std::string(py::str(a.dtype().attr("str"))) +
                          "); convert it with "
                          "a.astype(a.dtype.newbyteorder('='))");
@@ -279,9 +279,9 @@ py::object convertResult(const ValueSpec &spec, ResultValue &result) {
       return py::bool_(result.intValue != 0);
     return py::int_(result.intValue);
   }
-  py::array array(numpyDtype(spec.elementType),
-                  std::vector<py::ssize_t>(result.shape.begin(),
-                                           result.shape.end()));
+  py::array array(
+      numpyDtype(spec.elementType),
+      std::vector<py::ssize_t>(result.shape.begin(), result.shape.end()));
   if (!result.data.empty())
     std::memcpy(array.mutable_data(), result.data.data(), result.data.size());
   return std::move(array);

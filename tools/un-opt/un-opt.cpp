@@ -21,6 +21,6 @@ int main(int argc, char **argv) {
   mlir::un::registerUNDialect(registry);
   mlir::registerAllPasses();
   mlir::un::registerUNPasses();
-  return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "un-mlir optimizer driver\n", registry));
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "un-mlir optimizer driver\n", registry));
 }

@@ -1,4 +1,5 @@
-//===- PanelMatmul.h - Matmuls that read a weight packed in panels -*- C++ -*-===//
+//===- PanelMatmul.h - Matmuls that read a weight packed in panels -*- C++
+//-*-===//
 //
 // Part of the un-mlir project.
 //

@@ -21,8 +21,7 @@ namespace mlir {
 namespace un {
 
 /// t mod rows in [0, rows), as an index; `t` and `rows` are i64, rows > 0.
-inline Value buildWindowSlot(OpBuilder &b, Location loc, Value t,
-                             Value rows) {
+inline Value buildWindowSlot(OpBuilder &b, Location loc, Value t, Value rows) {
   Value r = arith::RemSIOp::create(b, loc, t, rows);
   Value shifted = arith::RemSIOp::create(
       b, loc, arith::AddIOp::create(b, loc, r, rows), rows);

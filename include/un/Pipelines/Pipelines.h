@@ -42,8 +42,7 @@ void buildUNInferencePipeline(OpPassManager &pm,
 /// bufferization ops -> LLVM dialect for the host CPU, runnable by
 /// mlir-runner or translatable to an object file.
 /// Options of the pipelines that end in code for the host CPU.
-struct UNCPUPipelineOptions
-    : public PassPipelineOptions<UNCPUPipelineOptions> {
+struct UNCPUPipelineOptions : public PassPipelineOptions<UNCPUPipelineOptions> {
   PassOptions::Option<std::string> cpu{
       *this, "cpu",
       llvm::cl::desc("Target CPU as llc -mcpu names it (host: this machine); "

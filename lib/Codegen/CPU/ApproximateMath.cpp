@@ -38,8 +38,8 @@ struct UNCPUApproximateMathPass
 
   void runOnOperation() override {
     static const llvm::StringSet<> approximated = {
-        "exp",  "expm1", "tanh", "erf", "log", "log1p", "log2",
-        "atan", "atan2", "sin",  "cos", "asin", "acos", "cbrt"};
+        "exp",  "expm1", "tanh", "erf", "log",  "log1p", "log2",
+        "atan", "atan2", "sin",  "cos", "asin", "acos",  "cbrt"};
     // The patterns ask for the full op name (`math.tanh`).
     auto predicate = [](StringRef name) {
       return name.consume_front("math.") && approximated.contains(name);

@@ -80,7 +80,9 @@ FailureOr<un::CPUTarget> un::lookupCPUTarget(llvm::StringRef cpu,
 
   CPUTarget target;
   target.cpu = cpu.str();
-  auto has = [&](llvm::StringRef f) { return sti->checkFeatures("+" + f.str()); };
+  auto has = [&](llvm::StringRef f) {
+    return sti->checkFeatures("+" + f.str());
+  };
   if (triple.isX86()) {
     if (has("avx512f")) {
       target.vectorBits = 512;
@@ -107,9 +109,9 @@ un::MatmulTiling un::chooseMatmulTiling(const CPUTarget &target) {
   const int64_t vectorsAcross = 2;
   tiling.tileN = vectorsAcross * tiling.lanes;
   // Accumulators (tileM x vectorsAcross), the B vectors and one broadcast.
-  int64_t rows = (static_cast<int64_t>(target.vectorRegisters) -
-                  vectorsAcross - 1) /
-                 vectorsAcross;
+  int64_t rows =
+      (static_cast<int64_t>(target.vectorRegisters) - vectorsAcross - 1) /
+      vectorsAcross;
   tiling.tileM = std::clamp<int64_t>(rows, 1, 12);
   tiling.tileK = 65536 / (4 * tiling.tileN);
   tiling.unrollK = 4;

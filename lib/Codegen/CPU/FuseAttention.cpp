@@ -34,7 +34,8 @@ static constexpr int64_t kScoreTileBytes = 256 * 1024;
 /// linalg.batch_matmul (S itself), or an empty set when P does not come
 /// from a batch_matmul that way or when something outside the slice reads
 /// one of its values (it would be computed twice).
-static llvm::SetVector<Operation *> attentionChain(linalg::BatchMatmulOp consumer) {
+static llvm::SetVector<Operation *>
+attentionChain(linalg::BatchMatmulOp consumer) {
   llvm::SetVector<Operation *> chain;
   bool sawScores = false;
   SmallVector<Value> worklist = {consumer.getDpsInputs()[0]};

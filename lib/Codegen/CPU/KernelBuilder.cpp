@@ -23,8 +23,8 @@ void un::beginKernelRegion(OpBuilder &b, Location loc, StringRef kind) {
   b.setInsertionPoint(yield);
 }
 
-Value un::beginLoop(OpBuilder &b, Location loc, Value lb, Value ub,
-                    Value step, bool parallel) {
+Value un::beginLoop(OpBuilder &b, Location loc, Value lb, Value ub, Value step,
+                    bool parallel) {
   if (parallel) {
     auto loop = scf::ParallelOp::create(b, loc, ValueRange{lb}, ValueRange{ub},
                                         ValueRange{step});

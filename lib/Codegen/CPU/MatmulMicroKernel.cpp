@@ -47,8 +47,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -98,8 +98,8 @@ static bool isTileableBuffer(Value v, unsigned firstStatic, bool unitRows,
 static bool isTileable(linalg::LinalgOp op, unsigned batchDims) {
   if (!op.hasPureBufferSemantics() || op.hasUserDefinedMaps())
     return false;
-  return isTileableBuffer(op.getDpsInputOperand(0)->get(), batchDims + 1,
-                          false, /*allowBF16=*/true) &&
+  return isTileableBuffer(op.getDpsInputOperand(0)->get(), batchDims + 1, false,
+                          /*allowBF16=*/true) &&
          isTileableBuffer(op.getDpsInputOperand(1)->get(), batchDims, true,
                           /*allowBF16=*/true) &&
          isTileableBuffer(op.getDpsInitOperand(0)->get(), batchDims + 1, true);
@@ -125,10 +125,10 @@ static bool mayAlias(Value out, Value in) {
   Value a = un::rootBuffer(out), b = un::rootBuffer(in);
   if (a == b)
     return true;
-  bool aFresh = isa_and_present<memref::AllocOp, memref::AllocaOp>(
-      a.getDefiningOp());
-  bool bFresh = isa_and_present<memref::AllocOp, memref::AllocaOp>(
-      b.getDefiningOp());
+  bool aFresh =
+      isa_and_present<memref::AllocOp, memref::AllocaOp>(a.getDefiningOp());
+  bool bFresh =
+      isa_and_present<memref::AllocOp, memref::AllocaOp>(b.getDefiningOp());
   return !aFresh && !bFresh;
 }
 
@@ -153,9 +153,8 @@ enum class EpilogueOperand { Result, Tile, Row, Column };
 
 } // namespace
 
-static FailureOr<EpilogueOperand> classifyEpilogueOperand(linalg::GenericOp g,
-                                                          OpOperand &operand,
-                                                          Value result) {
+static FailureOr<EpilogueOperand>
+classifyEpilogueOperand(linalg::GenericOp g, OpOperand &operand, Value result) {
   AffineMap map = g.getMatchingIndexingMap(&operand);
   MLIRContext *ctx = g.getContext();
   AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
@@ -188,7 +187,8 @@ static std::optional<Epilogue> findEpilogue(linalg::LinalgOp matmul) {
   for (; next; next = next->getNextNode()) {
     if (isa<linalg::GenericOp>(next))
       break;
-    if (isa<memref::AllocOp, memref::AllocaOp>(next) || isMemoryEffectFree(next)) {
+    if (isa<memref::AllocOp, memref::AllocaOp>(next) ||
+        isMemoryEffectFree(next)) {
       between.push_back(next);
       continue;
     }
@@ -333,10 +333,10 @@ public:
     int64_t k = bType.getDimSize(prepacked ? 1 : 0),
             n = cast<MemRefType>(c.getType()).getDimSize(1);
     // A bf16 A is widened to f32 once (M x K work), not at every broadcast.
-    Value widened = isa<Float32Type>(
-                        cast<MemRefType>(a.getType()).getElementType())
-                        ? Value()
-                        : widenRows(a, k);
+    Value widened =
+        isa<Float32Type>(cast<MemRefType>(a.getType()).getElementType())
+            ? Value()
+            : widenRows(a, k);
     this->a = widened ? widened : a;
     kc = blockK(k, t.tileK);
     int64_t nFull = n / t.tileN, nRest = n % t.tileN;
@@ -393,8 +393,8 @@ public:
     Value copy = memref::AllocOp::create(
         b, loc, MemRefType::get({type.getDimSize(0), k}, f32), dynamicSizes,
         b.getI64IntegerAttr(64));
-    Value rows = type.isDynamicDim(0) ? dynamicSizes.front()
-                                      : cst(type.getDimSize(0));
+    Value rows =
+        type.isDynamicDim(0) ? dynamicSizes.front() : cst(type.getDimSize(0));
     OpBuilder::InsertionGuard guard(b);
     Value row = un::beginLoop(b, loc, cst(0), rows, cst(1));
     int64_t full = k - k % t.lanes;
@@ -509,14 +509,12 @@ private:
       }
     }
     // The full panels, then the last one (full or not) on its own.
-    int64_t looped = lastVectors == vectors && lastWidth == t.lanes
-                         ? panels
-                         : panels - 1;
+    int64_t looped =
+        lastVectors == vectors && lastWidth == t.lanes ? panels : panels - 1;
     if (looped > 0)
       emitRowTiles(j0, 0, looped, p, size, vectors, t.lanes, first, last);
     if (looped < panels)
-      emitRowTiles(j0, looped, 1, p, size, lastVectors, lastWidth, first,
-                   last);
+      emitRowTiles(j0, looped, 1, p, size, lastVectors, lastWidth, first, last);
   }
 
   /// The row tiles of panels [firstPanel, firstPanel + count) of the slab at
@@ -736,10 +734,10 @@ static Value batchSlice(OpBuilder &b, Location loc, Value source, Value batch) {
                                        b.getIndexAttr(0)};
   SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
   for (int64_t d = 1; d < 3; ++d)
-    sizes.push_back(type.isDynamicDim(d)
-                        ? OpFoldResult(memref::DimOp::create(b, loc, source, d)
-                                           .getResult())
-                        : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
+    sizes.push_back(
+        type.isDynamicDim(d)
+            ? OpFoldResult(memref::DimOp::create(b, loc, source, d).getResult())
+            : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
   SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
   SmallVector<int64_t> reducedShape = {type.getDimSize(1), type.getDimSize(2)};
   MemRefType reduced = memref::SubViewOp::inferRankReducedResultType(
@@ -838,9 +836,10 @@ struct UNCPUTileAndVectorizePass
     un::MatmulTiling tiling = un::chooseMatmulTiling(*target);
     if (tileM < 0 || tileN < 0 || tileK < 0 ||
         (tileN > 0 && tileN % tiling.lanes != 0)) {
-      emitError(getOperation()->getLoc(), "un-cpu-tile-and-vectorize: tile-m, tile-n "
-                                "and tile-k must be positive (0: from the "
-                                "target), tile-n a multiple of ")
+      emitError(getOperation()->getLoc(),
+                "un-cpu-tile-and-vectorize: tile-m, tile-n "
+                "and tile-k must be positive (0: from the "
+                "target), tile-n a multiple of ")
           << tiling.lanes << " f32 lanes";
       return signalPassFailure();
     }

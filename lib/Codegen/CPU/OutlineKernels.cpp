@@ -1,4 +1,5 @@
-//===- OutlineKernels.cpp - One function per distinct kernel ---------------===//
+//===- OutlineKernels.cpp - One function per distinct kernel
+//---------------===//
 //
 // Part of the un-mlir project.
 //
@@ -24,7 +25,6 @@
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Transforms/RegionUtils.h"
-
 
 namespace mlir {
 namespace un {
@@ -61,8 +61,7 @@ static bool sameKernel(func::FuncOp a, func::FuncOp b) {
   };
   return attrsBut(a) == attrsBut(b) &&
          OperationEquivalence::isRegionEquivalentTo(
-             &a.getBody(), &b.getBody(),
-             OperationEquivalence::IgnoreLocations);
+             &a.getBody(), &b.getBody(), OperationEquivalence::IgnoreLocations);
 }
 
 namespace {
@@ -111,8 +110,8 @@ struct UNCPUOutlineKernelsPass
           for (Attribute attr : attrs)
             if (auto pair = dyn_cast<ArrayAttr>(attr);
                 pair && pair.size() == 2 &&
-                pair[0] == StringAttr::get(&getContext(),
-                                           "min-legal-vector-width"))
+                pair[0] ==
+                    StringAttr::get(&getContext(), "min-legal-vector-width"))
               passthrough.push_back(attr);
       fn->setAttr("passthrough", ArrayAttr::get(&getContext(), passthrough));
       // Buffers of static shape and identity layout go as bare pointers:

@@ -53,10 +53,10 @@ SmallVector<Value> un::emitVectorBody(OpBuilder &b, Location loc, Block &body,
   for (Operation &op : body.without_terminator()) {
     if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
       auto type = vectorOf(constant.getType());
-      map.map(constant.getResult(),
-              arith::ConstantOp::create(
-                  b, loc, type,
-                  DenseElementsAttr::get(type, constant.getValue())));
+      map.map(
+          constant.getResult(),
+          arith::ConstantOp::create(
+              b, loc, type, DenseElementsAttr::get(type, constant.getValue())));
       continue;
     }
     OperationState state(loc, op.getName());

@@ -176,8 +176,8 @@ static std::optional<Plan> planVectorization(linalg::GenericOp op,
   }
   if (op.getNumReductionLoops() != 1)
     return std::nullopt;
-  unsigned d = llvm::find(iterators, utils::IteratorType::reduction) -
-               iterators.begin();
+  unsigned d =
+      llvm::find(iterators, utils::IteratorType::reduction) - iterators.begin();
   Plan plan{op, d, /*reduction=*/true};
   if (!bigEnough(d) || !isContiguousIn(op, d) ||
       failed(matchReduction(op, plan)))
@@ -221,10 +221,10 @@ private:
     Value ub = getValueOrCreateConstantIndexOp(b, loc, ranges[d].size);
     // The outermost loop runs on all threads when it is parallel.
     bool outermost = d == (plan.vectorDim == 0 ? 1u : 0u);
-    ivs[d] = un::beginLoop(
-        b, loc, lb, ub, cst(1),
-        parallel && outermost &&
-            op.getIteratorTypesArray()[d] == utils::IteratorType::parallel);
+    ivs[d] = un::beginLoop(b, loc, lb, ub, cst(1),
+                           parallel && outermost &&
+                               op.getIteratorTypesArray()[d] ==
+                                   utils::IteratorType::parallel);
     emitOuterLoops(ranges, d + 1);
   }
 
@@ -232,12 +232,12 @@ private:
   void emitVectorLoop(const Range &range) {
     Value size = getValueOrCreateConstantIndexOp(b, loc, range.size);
     std::optional<int64_t> staticSize = getConstantIntValue(range.size);
-    Value main =
-        staticSize ? cst(*staticSize - *staticSize % lanes)
-                   : arith::SubIOp::create(
-                         b, loc, size,
-                         arith::RemUIOp::create(b, loc, size, cst(lanes)))
-                         .getResult();
+    Value main = staticSize
+                     ? cst(*staticSize - *staticSize % lanes)
+                     : arith::SubIOp::create(
+                           b, loc, size,
+                           arith::RemUIOp::create(b, loc, size, cst(lanes)))
+                           .getResult();
     Value acc;
     if (plan.reduction)
       acc = neutralVector();
@@ -268,12 +268,13 @@ private:
       }
     } else {
       Value rest = arith::SubIOp::create(b, loc, size, main);
-      Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt,
-                                        rest, cst(0));
+      Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, rest,
+                                        cst(0));
       SmallVector<Type> types;
       if (acc)
         types.push_back(acc.getType());
-      auto ifOp = scf::IfOp::create(b, loc, types, any, /*withElseRegion=*/true);
+      auto ifOp =
+          scf::IfOp::create(b, loc, types, any, /*withElseRegion=*/true);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(ifOp.thenBlock());
       Value mask = vector::CreateMaskOp::create(b, loc, maskType, rest);
@@ -303,8 +304,7 @@ private:
   }
 
   bool usesVectorDim(OpOperand &operand) {
-    return op.getMatchingIndexingMap(&operand).isFunctionOfDim(
-        plan.vectorDim);
+    return op.getMatchingIndexingMap(&operand).isFunctionOfDim(plan.vectorDim);
   }
 
   Value zerosOf(VectorType type) {
@@ -343,8 +343,7 @@ private:
       else
         map.map(arg, load(operand, mask));
     }
-    SmallVector<Value> results =
-        un::emitVectorBody(b, loc, body, lanes, map);
+    SmallVector<Value> results = un::emitVectorBody(b, loc, body, lanes, map);
     if (plan.reduction) {
       if (!mask)
         return results.front();
@@ -352,8 +351,7 @@ private:
     }
     for (auto [operand, value] : llvm::zip(op.getDpsInitsMutable(), results)) {
       if (!mask)
-        vector::StoreOp::create(b, loc, value, operand.get(),
-                                indices(operand));
+        vector::StoreOp::create(b, loc, value, operand.get(), indices(operand));
       else
         vector::MaskedStoreOp::create(b, loc, operand.get(), indices(operand),
                                       mask, value);

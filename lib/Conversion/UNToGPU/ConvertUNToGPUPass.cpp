@@ -61,8 +61,7 @@ static bool isPrimitive(Operation *op) {
 
 static bool isIdentityMemRef(Type type) {
   auto memref = dyn_cast<MemRefType>(type);
-  return memref && memref.getLayout().isIdentity() &&
-         !memref.getMemorySpace();
+  return memref && memref.getLayout().isIdentity() && !memref.getMemorySpace();
 }
 
 static Value dim(OpBuilder &b, Location loc, Value memref, int64_t d) {
@@ -139,10 +138,10 @@ Value FunctionLowering::view2D(OpBuilder &b, Value memref) {
   if (rank == 2)
     return memref;
   if (rank == 1) {
-    auto viewType = MemRefType::get({1, type.getDimSize(0)},
-                                    type.getElementType());
-    SmallVector<OpFoldResult> shape = {b.getIndexAttr(1),
-                                       getAsOpFoldResult(dim(b, loc, memref, 0))};
+    auto viewType =
+        MemRefType::get({1, type.getDimSize(0)}, type.getElementType());
+    SmallVector<OpFoldResult> shape = {
+        b.getIndexAttr(1), getAsOpFoldResult(dim(b, loc, memref, 0))};
     return memref::ExpandShapeOp::create(b, loc, viewType, memref,
                                          {ReassociationIndices{0, 1}}, shape);
   }
@@ -162,8 +161,8 @@ Value FunctionLowering::viewTokens(OpBuilder &b, Value memref) {
   if (type.getRank() == 0)
     return memref::ExpandShapeOp::create(
         b, loc, MemRefType::get({1}, type.getElementType()), memref,
-        ArrayRef<ReassociationIndices>{}, ArrayRef<OpFoldResult>{
-                                              b.getIndexAttr(1)});
+        ArrayRef<ReassociationIndices>{},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
   ReassociationIndices all;
   for (int64_t i = 0; i < type.getRank(); ++i)
     all.push_back(i);
@@ -183,7 +182,8 @@ Value FunctionLowering::outputBuffer(OpBuilder &b, Value result,
   for (Operation *user : result.getUsers()) {
     if (isPrimitive(user))
       continue;
-    auto materialize = dyn_cast<bufferization::MaterializeInDestinationOp>(user);
+    auto materialize =
+        dyn_cast<bufferization::MaterializeInDestinationOp>(user);
     if (!materialize || store || materialize.getSource() != result) {
       onlyStore = false;
       continue;
@@ -211,8 +211,7 @@ Value FunctionLowering::outputBuffer(OpBuilder &b, Value result,
       MemRefType::get(type.getShape(), type.getElementType()), dynamicSizes);
 }
 
-void FunctionLowering::finishResult(OpBuilder &b, Value result,
-                                    Value buffer) {
+void FunctionLowering::finishResult(OpBuilder &b, Value result, Value buffer) {
   if (!buffer || result.use_empty())
     return;
   bool unUsers = llvm::any_of(result.getUsers(), isPrimitive);
@@ -271,8 +270,8 @@ LogicalResult FunctionLowering::lowerQuadraticMean(QuadraticMeanOp op) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   Value x = view2D(b, bufferOf(b, op.getX()));
-  Value mask = op.getMask() ? viewTokens(b, bufferOf(b, op.getMask()))
-                            : Value();
+  Value mask =
+      op.getMask() ? viewTokens(b, bufferOf(b, op.getMask())) : Value();
   PartialSums partials = emitSquareSums(b, loc, ctx, x, mask);
   Value psi = outputBuffer(b, op.getPsi(), {dim(b, loc, x, 1)});
   emitQuadraticMeanFinalize(b, loc, ctx, partials, mask, dim(b, loc, x, 0),
@@ -323,8 +322,7 @@ FunctionLowering::lowerSmoothForwardStats(SmoothForwardStatsOp op) {
   Type i64 = b.getI64Type();
   args.scalars = memref::AllocOp::create(b, loc, MemRefType::get({2}, i64));
   SmallVector<Operation *> foldedStores, foldedExts;
-  auto collectStores = [&](Value result,
-                           SmallVector<ScalarStore> &targets) {
+  auto collectStores = [&](Value result, SmallVector<ScalarStore> &targets) {
     for (OpOperand &use : llvm::make_early_inc_range(result.getUses())) {
       Operation *user = use.getOwner();
       ScalarStore target;
@@ -341,10 +339,9 @@ FunctionLowering::lowerSmoothForwardStats(SmoothForwardStatsOp op) {
           !isArgument(store.getMemRef()) ||
           store.getValueToStore() != (ext ? ext->getResult(0) : result))
         continue;
-      bool onlyStores = llvm::all_of(store.getMemRef().getUsers(),
-                                     [](Operation *u) {
-                                       return isa<memref::StoreOp>(u);
-                                     });
+      bool onlyStores =
+          llvm::all_of(store.getMemRef().getUsers(),
+                       [](Operation *u) { return isa<memref::StoreOp>(u); });
       if (!onlyStores)
         continue;
       target.memref = store.getMemRef();
@@ -387,8 +384,8 @@ FunctionLowering::lowerSmoothForwardStats(SmoothForwardStatsOp op) {
       continue;
     if (!hostCopy) {
       OpBuilder entry = OpBuilder::atBlockBegin(&func.getBody().front());
-      hostCopy = memref::AllocaOp::create(entry, loc,
-                                          MemRefType::get({2}, i64));
+      hostCopy =
+          memref::AllocaOp::create(entry, loc, MemRefType::get({2}, i64));
       memref::CopyOp::create(b, loc, args.scalars, hostCopy);
     }
     Value loaded = memref::LoadOp::create(b, loc, hostCopy, ref.indices);
@@ -430,9 +427,8 @@ LogicalResult FunctionLowering::lowerGradStats(GradStatsOp op) {
   Location loc = op.getLoc();
   Value gy = view2D(b, bufferOf(b, op.getGy()));
   Value z = view2D(b, bufferOf(b, op.getZ()));
-  PartialSums partials = emitGradSums(b, loc, ctx, gy, z,
-                                      bufferOf(b, op.getR()),
-                                      bufferOf(b, op.getGamma()));
+  PartialSums partials = emitGradSums(
+      b, loc, ctx, gy, z, bufferOf(b, op.getR()), bufferOf(b, op.getGamma()));
   Value channels = dim(b, loc, gy, 1);
   Value gz = outputBuffer(b, op.getGz(), {channels});
   Value ggamma = outputBuffer(b, op.getGgamma(), {channels}, false);
@@ -543,7 +539,8 @@ static bool allUsesAfter(Value value, Operation *consumer) {
   Block *block = consumer->getBlock();
   for (Operation *user : value.getUsers()) {
     Operation *ancestor = block->findAncestorOpInBlock(*user);
-    if (!ancestor || (ancestor != consumer && !consumer->isBeforeInBlock(ancestor)))
+    if (!ancestor ||
+        (ancestor != consumer && !consumer->isBeforeInBlock(ancestor)))
       return false;
   }
   return true;
@@ -615,8 +612,7 @@ LogicalResult FunctionLowering::run() {
 }
 
 namespace {
-struct ConvertUNToGPUPass
-    : un::impl::ConvertUNToGPUBase<ConvertUNToGPUPass> {
+struct ConvertUNToGPUPass : un::impl::ConvertUNToGPUBase<ConvertUNToGPUPass> {
   using ConvertUNToGPUBase::ConvertUNToGPUBase;
 
   void runOnOperation() override {

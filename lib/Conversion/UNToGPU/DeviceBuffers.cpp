@@ -74,7 +74,8 @@ static llvm::SetVector<Value> aliasesOf(Value root) {
 static bool reachesKernel(const llvm::SetVector<Value> &aliases) {
   for (Value v : aliases)
     for (Operation *user : v.getUsers())
-      if (isa<gpu::LaunchFuncOp>(user) || user->getParentOfType<gpu::LaunchOp>())
+      if (isa<gpu::LaunchFuncOp>(user) ||
+          user->getParentOfType<gpu::LaunchOp>())
         return true;
   return false;
 }
@@ -144,8 +145,8 @@ struct UNGPUDeviceBuffersPass
                                          managed.getMemref());
       Value replacement = managed.getMemref();
       if (replacement.getType() != type)
-        replacement = memref::CastOp::create(b, global.getLoc(), type,
-                                             replacement);
+        replacement =
+            memref::CastOp::create(b, global.getLoc(), type, replacement);
       global.getResult().replaceAllUsesExcept(replacement, copy);
     });
   }

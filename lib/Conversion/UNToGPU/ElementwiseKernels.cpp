@@ -25,12 +25,12 @@ using namespace mlir::un::gpukernels;
 namespace {
 /// What an elementwise kernel computes for one row: activation vectors (f32)
 /// and parameter vectors (f32) in, output vectors (f32) out.
-using RowMap = function_ref<SmallVector<Value>(OpBuilder &, Location,
-                                               ArrayRef<Value>, ArrayRef<Value>)>;
+using RowMap = function_ref<SmallVector<Value>(
+    OpBuilder &, Location, ArrayRef<Value>, ArrayRef<Value>)>;
 /// Turns the loaded parameter vectors into what RowMap receives (e.g.
 /// sqrt(var + eps)), once per thread.
-using ParamPrologue = function_ref<SmallVector<Value>(
-    OpBuilder &, Location, ArrayRef<Value>)>;
+using ParamPrologue =
+    function_ref<SmallVector<Value>(OpBuilder &, Location, ArrayRef<Value>)>;
 } // namespace
 
 static void emitElementwise(OpBuilder &b, Location loc, KernelContext &ctx,
@@ -38,8 +38,7 @@ static void emitElementwise(OpBuilder &b, Location loc, KernelContext &ctx,
                             ArrayRef<Value> params, ArrayRef<Value> outputs,
                             ParamPrologue prologue, RowMap map) {
   IndexMath m(b, loc);
-  ChannelTiling tiling =
-      computeTiling(m, activations.front(), 8 * ctx.smCount);
+  ChannelTiling tiling = computeTiling(m, activations.front(), 8 * ctx.smCount);
   const int64_t width = tiling.vectorWidth;
 
   OpBuilder::InsertionGuard guard(b);
@@ -49,8 +48,8 @@ static void emitElementwise(OpBuilder &b, Location loc, KernelContext &ctx,
   TileCoords coords = getTileCoords(km, kernel, tiling);
   SmallVector<Value> paramVectors;
   for (Value param : params)
-    paramVectors.push_back(extToF32(
-        b, loc, loadVector(b, loc, param, {coords.column}, width)));
+    paramVectors.push_back(
+        extToF32(b, loc, loadVector(b, loc, param, {coords.column}, width)));
   if (prologue)
     paramVectors = prologue(b, loc, paramVectors);
   forEachRowChunk(
@@ -86,12 +85,11 @@ void gpukernels::emitNormalize(OpBuilder &b, Location loc, KernelContext &ctx,
     outputs.push_back(y);
   emitElementwise(
       b, loc, ctx, "normalize", {x}, {var, gamma, beta}, outputs,
-      [&](OpBuilder &nb, Location l,
-          ArrayRef<Value> p) -> SmallVector<Value> {
+      [&](OpBuilder &nb, Location l, ArrayRef<Value> p) -> SmallVector<Value> {
         int64_t width = cast<VectorType>(p[0].getType()).getNumElements();
         Value std = preciseSqrt(
-            nb, l, arith::AddFOp::create(nb, l, p[0],
-                                         f32Splat(nb, l, width, eps)));
+            nb, l,
+            arith::AddFOp::create(nb, l, p[0], f32Splat(nb, l, width, eps)));
         return {std, p[1], p[2]};
       },
       [&](OpBuilder &nb, Location l, ArrayRef<Value> acts,
@@ -112,12 +110,11 @@ void gpukernels::emitInputGrad(OpBuilder &b, Location loc, KernelContext &ctx,
                                Value gamma, Value coef, float eps, Value gx) {
   emitElementwise(
       b, loc, ctx, "input_grad", {gy, z}, {gamma, r, coef, var}, {gx},
-      [&](OpBuilder &nb, Location l,
-          ArrayRef<Value> p) -> SmallVector<Value> {
+      [&](OpBuilder &nb, Location l, ArrayRef<Value> p) -> SmallVector<Value> {
         int64_t width = cast<VectorType>(p[3].getType()).getNumElements();
         Value std = preciseSqrt(
-            nb, l, arith::AddFOp::create(nb, l, p[3],
-                                         f32Splat(nb, l, width, eps)));
+            nb, l,
+            arith::AddFOp::create(nb, l, p[3], f32Splat(nb, l, width, eps)));
         return {p[0], p[1], p[2], std};
       },
       [&](OpBuilder &nb, Location l, ArrayRef<Value> acts,
@@ -132,11 +129,10 @@ void gpukernels::emitInputGrad(OpBuilder &b, Location loc, KernelContext &ctx,
 
 void gpukernels::emitAffine(OpBuilder &b, Location loc, KernelContext &ctx,
                             Value x, Value scale, Value shift, Value y) {
-  emitElementwise(
-      b, loc, ctx, "affine", {x}, {scale, shift}, {y}, nullptr,
-      [&](OpBuilder &nb, Location l, ArrayRef<Value> acts,
-          ArrayRef<Value> p) -> SmallVector<Value> {
-        Value scaled = arith::MulFOp::create(nb, l, p[0], acts[0]);
-        return {arith::AddFOp::create(nb, l, scaled, p[1])};
-      });
+  emitElementwise(b, loc, ctx, "affine", {x}, {scale, shift}, {y}, nullptr,
+                  [&](OpBuilder &nb, Location l, ArrayRef<Value> acts,
+                      ArrayRef<Value> p) -> SmallVector<Value> {
+                    Value scaled = arith::MulFOp::create(nb, l, p[0], acts[0]);
+                    return {arith::AddFOp::create(nb, l, scaled, p[1])};
+                  });
 }

@@ -25,8 +25,9 @@
 // the top level.
 //
 // Limitations (all met by convert-un-to-gpu's and un-gpu-matmul's kernels):
-// barriers and shuffles at the top level of the body (after unrolling); xor shuffles with constant offset
-// and width; thread and block ids taken from the launch's block arguments.
+// barriers and shuffles at the top level of the body (after unrolling); xor
+// shuffles with constant offset and width; thread and block ids taken from the
+// launch's block arguments.
 //
 //===----------------------------------------------------------------------===//
 
@@ -86,7 +87,8 @@ static LogicalResult emulate(gpu::LaunchOp launch) {
                 return isa<gpu::BarrierOp, gpu::ShuffleOp>(inner)
                            ? WalkResult::interrupt()
                            : WalkResult::advance();
-              }).wasInterrupted())
+              })
+              .wasInterrupted())
         loops.push_back(loop);
   for (scf::ForOp loop : loops)
     if (failed(loopUnrollFull(loop)))
@@ -174,8 +176,7 @@ static LogicalResult emulate(gpu::LaunchOp launch) {
                         Value bx) {
     for (auto [index, segment] : llvm::enumerate(segments)) {
       // A shuffle: every thread's result from its partner's value.
-      if (auto shuffle =
-              dyn_cast_or_null<gpu::ShuffleOp>(segment.collective)) {
+      if (auto shuffle = dyn_cast_or_null<gpu::ShuffleOp>(segment.collective)) {
         int64_t offset = *getConstantIntValue(shuffle.getOffset());
         int64_t width = *getConstantIntValue(shuffle.getWidth());
         scf::ForOp::create(
@@ -191,14 +192,14 @@ static LogicalResult emulate(gpu::LaunchOp launch) {
                       tb, tl, source,
                       arith::ConstantIndexOp::create(tb, tl, width)),
                   arith::DivUIOp::create(
-                      tb, tl, t, arith::ConstantIndexOp::create(tb, tl, width)));
+                      tb, tl, t,
+                      arith::ConstantIndexOp::create(tb, tl, width)));
               Value valid = arith::AndIOp::create(tb, tl, inRange, sameGroup);
               Value from = arith::SelectOp::create(tb, tl, valid, source, t);
               Value v = memref::LoadOp::create(
                   tb, tl, storage.lookup(shuffle.getValue()), from);
-              memref::StoreOp::create(tb, tl, v,
-                                      storage.lookup(shuffle.getShuffleResult()),
-                                      t);
+              memref::StoreOp::create(
+                  tb, tl, v, storage.lookup(shuffle.getShuffleResult()), t);
               memref::StoreOp::create(tb, tl, valid,
                                       storage.lookup(shuffle.getValid()), t);
               scf::YieldOp::create(tb, tl);
@@ -241,8 +242,8 @@ static LogicalResult emulate(gpu::LaunchOp launch) {
             for (Operation *op : segment.ops)
               tb.clone(*op, mapping);
             for (auto &[value, defined] : crossing)
-              if (defined == index && value.getDefiningOp() !=
-                                          segment.collective)
+              if (defined == index &&
+                  value.getDefiningOp() != segment.collective)
                 memref::StoreOp::create(tb, tl, mapping.lookup(value),
                                         storage.lookup(value), t);
             scf::YieldOp::create(tb, tl);
@@ -279,8 +280,8 @@ struct UNGPUEmulatePass : un::impl::UNGPUEmulateBase<UNGPUEmulatePass> {
       if (failed(emulate(launch)))
         return signalPassFailure();
     // The libdevice declaration is unused now.
-    if (auto decl = getOperation().lookupSymbol<LLVM::LLVMFuncOp>(
-            "__nv_fsqrt_rn"))
+    if (auto decl =
+            getOperation().lookupSymbol<LLVM::LLVMFuncOp>("__nv_fsqrt_rn"))
       if (SymbolTable::symbolKnownUseEmpty(decl, getOperation()))
         decl->erase();
   }

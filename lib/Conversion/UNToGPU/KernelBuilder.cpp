@@ -128,8 +128,7 @@ Value gpukernels::preciseSqrt(OpBuilder &b, Location loc, Value v) {
 Kernel gpukernels::createKernel(OpBuilder &b, Location loc,
                                 StringRef moduleName, StringRef name,
                                 Value gridX, Value gridY, int64_t threads,
-                                ArrayRef<int64_t> workgroupSizes,
-                                Value gridZ) {
+                                ArrayRef<int64_t> workgroupSizes, Value gridZ) {
   // Declare the libdevice functions the kernels call; kernel outlining
   // copies the declarations that a kernel uses into its gpu.module.
   Operation *parent = b.getInsertionBlock()->getParentOp();
@@ -144,9 +143,8 @@ Kernel gpukernels::createKernel(OpBuilder &b, Location loc,
   }
   IndexMath m(b, loc);
   Value one = m.c(1);
-  auto launch = gpu::LaunchOp::create(b, loc, gridX, gridY,
-                                      gridZ ? gridZ : one, m.c(threads), one,
-                                      one);
+  auto launch = gpu::LaunchOp::create(b, loc, gridX, gridY, gridZ ? gridZ : one,
+                                      m.c(threads), one, one);
   launch.setModuleAttr(FlatSymbolRefAttr::get(b.getContext(), moduleName));
   launch.setFunctionAttr(FlatSymbolRefAttr::get(b.getContext(), name));
   Block &body = launch.getBody().front();
@@ -243,8 +241,8 @@ ChannelTiling gpukernels::computeTiling(IndexMath &m, Value activation,
   tiling.blockColumns = kMaxBlockColumns;
   if (staticC)
     tiling.blockColumns = std::min<int64_t>(
-        kMaxBlockColumns,
-        llvm::PowerOf2Ceil(std::max<int64_t>(1, *staticC / tiling.vectorWidth)));
+        kMaxBlockColumns, llvm::PowerOf2Ceil(std::max<int64_t>(
+                              1, *staticC / tiling.vectorWidth)));
   tiling.blockRows = kBlockThreads / tiling.blockColumns;
   tiling.gridX = m.ceilDiv(tiling.channelVectors, m.c(tiling.blockColumns));
   Value rowSteps = m.ceilDiv(tokens, m.c(tiling.blockRows * kRowUnroll));
@@ -326,9 +324,9 @@ void gpukernels::storeVector(OpBuilder &b, Location loc, Value vector,
 // Control flow
 //===----------------------------------------------------------------------===//
 
-void gpukernels::forLoop(OpBuilder &b, Location loc, Value start, Value end,
-                         Value step,
-                         function_ref<void(OpBuilder &, Location, Value)> body) {
+void gpukernels::forLoop(
+    OpBuilder &b, Location loc, Value start, Value end, Value step,
+    function_ref<void(OpBuilder &, Location, Value)> body) {
   scf::ForOp::create(b, loc, start, end, step, ValueRange{},
                      [&](OpBuilder &nb, Location l, Value iv, ValueRange) {
                        body(nb, l, iv);

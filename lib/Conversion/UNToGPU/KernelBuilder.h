@@ -147,8 +147,8 @@ using RowChunkBody = std::function<SmallVector<Value>(
 /// Loops over this thread's rows, kRowUnroll at a time (no rows for
 /// threads whose channel vector is out of range).
 SmallVector<Value> forEachRowChunk(IndexMath &m, const TileCoords &coords,
-                                   const ChannelTiling &tiling,
-                                   ValueRange init, const RowChunkBody &body);
+                                   const ChannelTiling &tiling, ValueRange init,
+                                   const RowChunkBody &body);
 
 /// Loads/stores the vector of `width` elements at [row, column] of a 2-D
 /// memref with the alignment its size gives (16 bytes: one 128-bit access).
@@ -162,12 +162,11 @@ void forLoop(OpBuilder &b, Location loc, Value start, Value end, Value step,
              function_ref<void(OpBuilder &, Location, Value)> body);
 
 /// Loops with carried values.
-SmallVector<Value>
-forLoop(OpBuilder &b, Location loc, Value start, Value end, Value step,
-        ValueRange init,
-        function_ref<SmallVector<Value>(OpBuilder &, Location, Value,
-                                        ValueRange)>
-            body);
+SmallVector<Value> forLoop(
+    OpBuilder &b, Location loc, Value start, Value end, Value step,
+    ValueRange init,
+    function_ref<SmallVector<Value>(OpBuilder &, Location, Value, ValueRange)>
+        body);
 
 /// `if (cond) { body }` without results.
 void ifThen(OpBuilder &b, Location loc, Value cond,

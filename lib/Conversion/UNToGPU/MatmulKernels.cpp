@@ -75,8 +75,8 @@ constexpr int64_t kAStride = kTileM + 1;
 
 /// What the kernel computes on: buffers and static sizes.
 struct MatmulArgs {
-  Value a, b, c;   ///< [batch?, M, K], [batch?, K, N], result [batch?, M, N]
-  Value init;      ///< buffer of the init (null: start from initValue)
+  Value a, b, c; ///< [batch?, M, K], [batch?, K, N], result [batch?, M, N]
+  Value init;    ///< buffer of the init (null: start from initValue)
   float initValue = 0.0f;
   bool batched = false;
   int64_t batch = 1, m = 0, n = 0, k = 0;
@@ -97,9 +97,9 @@ static void emitMatmulKernel(OpBuilder &b, Location loc, KernelContext &ctx,
   Value gridX = m.c(llvm::divideCeil(args.n, kTileN));
   Value gridY = m.c(llvm::divideCeil(args.m, kTileM));
   Value gridZ = m.c(args.batch);
-  Kernel kernel = createKernel(b, loc, ctx.moduleName, ctx.name("matmul"),
-                               gridX, gridY, kThreads,
-                               {kTileK * kAStride, kTileK * kTileN}, gridZ);
+  Kernel kernel =
+      createKernel(b, loc, ctx.moduleName, ctx.name("matmul"), gridX, gridY,
+                   kThreads, {kTileK * kAStride, kTileK * kTileN}, gridZ);
   Value aTile = kernel.workgroup[0], bTile = kernel.workgroup[1];
   Value t = kernel.threadId;
   Value tx = m.rem(t, m.c(kThreadsX));
@@ -172,8 +172,7 @@ static void emitMatmulKernel(OpBuilder &b, Location loc, KernelContext &ctx,
           SmallVector<Value> as, bs;
           for (int64_t i = 0; i < kMicroM; ++i)
             as.push_back(memref::LoadOp::create(
-                lb, l, aTile,
-                lm.add(ty, lm.c(kk * kAStride + i * kThreadsY))));
+                lb, l, aTile, lm.add(ty, lm.c(kk * kAStride + i * kThreadsY))));
           for (int64_t j = 0; j < kMicroN; ++j)
             bs.push_back(memref::LoadOp::create(
                 lb, l, bTile, lm.add(tx, lm.c(kk * kTileN + j * kThreadsX))));
@@ -219,8 +218,8 @@ static Value bufferOf(OpBuilder &b, Value v) {
   }
   auto type = cast<RankedTensorType>(v.getType());
   return bufferization::ToBufferOp::create(
-      b, v.getLoc(), MemRefType::get(type.getShape(), type.getElementType()),
-      v, b.getUnitAttr());
+      b, v.getLoc(), MemRefType::get(type.getShape(), type.getElementType()), v,
+      b.getUnitAttr());
 }
 
 /// Static shapes, f32 everywhere, the default indexing maps.
@@ -260,8 +259,7 @@ static void lowerMatmul(linalg::LinalgOp op, KernelContext &ctx) {
   Value initTensor = op.getDpsInits()[0];
   std::optional<float> constant;
   if (auto fill = initTensor.getDefiningOp<linalg::FillOp>())
-    if (auto value =
-            fill.getDpsInputs()[0].getDefiningOp<arith::ConstantOp>())
+    if (auto value = fill.getDpsInputs()[0].getDefiningOp<arith::ConstantOp>())
       if (auto attr = dyn_cast<FloatAttr>(value.getValue()))
         constant = attr.getValueAsDouble();
   if (constant)
@@ -283,9 +281,9 @@ static void lowerMatmul(linalg::LinalgOp op, KernelContext &ctx) {
   bool readByKernel = llvm::any_of(result.getUsers(), [](Operation *user) {
     return isa<bufferization::ToBufferOp>(user);
   });
-  auto toTensor = bufferization::ToTensorOp::create(
-      b, loc, resultType, args.c, /*restrict=*/true,
-      /*writable=*/!readByKernel);
+  auto toTensor = bufferization::ToTensorOp::create(b, loc, resultType, args.c,
+                                                    /*restrict=*/true,
+                                                    /*writable=*/!readByKernel);
   result.replaceAllUsesWith(toTensor.getResult());
   op->erase();
 }

@@ -52,12 +52,11 @@ static SmallVector<Value> updateWindowColumn(OpBuilder &b, Location loc,
         memref::StoreOp::create(ib, il, w, windowNew, ValueRange{i, channel});
         SmallVector<Value> sums = {arith::AddFOp::create(ib, il, s[0], w)};
         if (withLogs)
-          sums.push_back(arith::AddFOp::create(
-              ib, il, s[1], math::LogOp::create(ib, il, w)));
+          sums.push_back(arith::AddFOp::create(ib, il, s[1],
+                                               math::LogOp::create(ib, il, w)));
         return sums;
       });
 }
-
 
 static Value i64Const(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIntOp::create(b, loc, b.getI64Type(), v);
@@ -111,21 +110,21 @@ void gpukernels::emitForwardStats(OpBuilder &b, Location loc,
   Value rowsF32 = km.toF32(rows);
   Value slot = buildWindowSlot(b, loc, t, rowsI64);
   if (args.partials && args.mask)
-    count = blockSum(b, loc, kernel,
-                     forLoop(b, loc, tid, args.tokens, step,
-                             ValueRange{f32Const(b, loc, 0.0f)},
-                             [&](OpBuilder &nb, Location l, Value i,
-                                 ValueRange acc) -> SmallVector<Value> {
-                               Value padded =
-                                   memref::LoadOp::create(nb, l, args.mask, i);
-                               Value one = arith::SelectOp::create(
-                                   nb, l, padded, f32Const(nb, l, 0.0f),
-                                   f32Const(nb, l, 1.0f));
-                               return {arith::AddFOp::create(nb, l, acc[0],
-                                                             one)};
-                             }),
-                     scratch)
-                .front();
+    count =
+        blockSum(b, loc, kernel,
+                 forLoop(b, loc, tid, args.tokens, step,
+                         ValueRange{f32Const(b, loc, 0.0f)},
+                         [&](OpBuilder &nb, Location l, Value i,
+                             ValueRange acc) -> SmallVector<Value> {
+                           Value padded =
+                               memref::LoadOp::create(nb, l, args.mask, i);
+                           Value one = arith::SelectOp::create(
+                               nb, l, padded, f32Const(nb, l, 0.0f),
+                               f32Const(nb, l, 1.0f));
+                           return {arith::AddFOp::create(nb, l, acc[0], one)};
+                         }),
+                 scratch)
+            .front();
 
   // 2. The spread s2 of sqrt(window) before the update: mean, then the sum
   // of squared deviations (two passes, as the CPU lowering does).
@@ -166,34 +165,33 @@ void gpukernels::emitForwardStats(OpBuilder &b, Location loc,
   // parked in `var` and the geometric mean in `r` until the block agrees
   // on the outlier decision.
   Value anyOutlier =
-      forLoop(
-          b, loc, tid, channels, step, ValueRange{f32Const(b, loc, 0.0f)},
-          [&](OpBuilder &nb, Location l, Value c,
-              ValueRange acc) -> SmallVector<Value> {
-            IndexMath nm(nb, l);
-            Value psi;
-            if (args.partials)
-              psi = arith::DivFOp::create(
-                  nb, l, sumPartials(nb, l, *args.partials, 0, c), count);
-            else
-              psi = memref::LoadOp::create(nb, l, args.psi, c);
-            memref::StoreOp::create(nb, l, psi, args.var, c);
-            SmallVector<Value> sums = updateWindowColumn(
-                nb, l, args.window, args.windowNew, rows, slot, psi, c,
-                /*withLogs=*/true);
-            Value gm = math::ExpOp::create(
-                nb, l, arith::DivFOp::create(nb, l, sums[1], rowsF32));
-            memref::StoreOp::create(nb, l, gm, args.r, c);
-            if (!args.outlierFiltration)
-              return {acc[0]};
-            Value am = arith::DivFOp::create(nb, l, sums[0], rowsF32);
-            Value gap = arith::SubFOp::create(nb, l, am, gm);
-            Value exceeds = arith::CmpFOp::create(
-                nb, l, arith::CmpFPredicate::OGT, gap, threshold);
-            Value flag = arith::SelectOp::create(
-                nb, l, exceeds, f32Const(nb, l, 1.0f), acc[0]);
-            return {flag};
-          })
+      forLoop(b, loc, tid, channels, step, ValueRange{f32Const(b, loc, 0.0f)},
+              [&](OpBuilder &nb, Location l, Value c,
+                  ValueRange acc) -> SmallVector<Value> {
+                IndexMath nm(nb, l);
+                Value psi;
+                if (args.partials)
+                  psi = arith::DivFOp::create(
+                      nb, l, sumPartials(nb, l, *args.partials, 0, c), count);
+                else
+                  psi = memref::LoadOp::create(nb, l, args.psi, c);
+                memref::StoreOp::create(nb, l, psi, args.var, c);
+                SmallVector<Value> sums = updateWindowColumn(
+                    nb, l, args.window, args.windowNew, rows, slot, psi, c,
+                    /*withLogs=*/true);
+                Value gm = math::ExpOp::create(
+                    nb, l, arith::DivFOp::create(nb, l, sums[1], rowsF32));
+                memref::StoreOp::create(nb, l, gm, args.r, c);
+                if (!args.outlierFiltration)
+                  return {acc[0]};
+                Value am = arith::DivFOp::create(nb, l, sums[0], rowsF32);
+                Value gap = arith::SubFOp::create(nb, l, am, gm);
+                Value exceeds = arith::CmpFOp::create(
+                    nb, l, arith::CmpFPredicate::OGT, gap, threshold);
+                Value flag = arith::SelectOp::create(
+                    nb, l, exceeds, f32Const(nb, l, 1.0f), acc[0]);
+                return {flag};
+              })
           .front();
   Value falseValue = arith::ConstantIntOp::create(b, loc, 0, 1);
   Value outlier = falseValue;
@@ -242,11 +240,10 @@ void gpukernels::emitForwardStats(OpBuilder &b, Location loc,
         arith::MaximumFOp::create(nb, l, ratio,
                                   f32Const(nb, l, 1.0f / args.rMax)),
         f32Const(nb, l, args.rMax));
-    Value r = arith::SelectOp::create(nb, l, rPinned, f32Const(nb, l, 1.0f),
-                                      clamped);
+    Value r =
+        arith::SelectOp::create(nb, l, rPinned, f32Const(nb, l, 1.0f), clamped);
     Value rvNew = arith::AddFOp::create(
-        nb, l,
-        arith::MulFOp::create(nb, l, f32Const(nb, l, args.momentum), rv),
+        nb, l, arith::MulFOp::create(nb, l, f32Const(nb, l, args.momentum), rv),
         arith::MulFOp::create(nb, l, f32Const(nb, l, 1.0f - args.momentum),
                               var));
     memref::StoreOp::create(nb, l, var, args.var, c);
@@ -276,9 +273,8 @@ void gpukernels::emitGradStats(OpBuilder &b, Location loc, KernelContext &ctx,
   Value grid = m.max(m.c(1), m.ceilDiv(channels, m.c(kBlockThreads)));
 
   OpBuilder::InsertionGuard guard(b);
-  Kernel kernel =
-      createKernel(b, loc, ctx.moduleName, ctx.name("grad_stats"), grid,
-                   m.c(1), kBlockThreads);
+  Kernel kernel = createKernel(b, loc, ctx.moduleName, ctx.name("grad_stats"),
+                               grid, m.c(1), kBlockThreads);
   IndexMath km(b, loc);
   Type i64 = b.getI64Type();
   Value channel =

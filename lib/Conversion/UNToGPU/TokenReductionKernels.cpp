@@ -71,8 +71,7 @@ static PartialSums emitColumnSums(OpBuilder &b, Location loc,
                                   ArrayRef<Value> params, Value mask,
                                   int64_t numSums, Contribution contribution) {
   IndexMath m(b, loc);
-  ChannelTiling tiling =
-      computeTiling(m, activations.front(), 4 * ctx.smCount);
+  ChannelTiling tiling = computeTiling(m, activations.front(), 4 * ctx.smCount);
   Value channels = tiling.channels;
   const int64_t width = tiling.vectorWidth;
   const int64_t columns = tiling.blockColumns;
@@ -89,16 +88,16 @@ static PartialSums emitColumnSums(OpBuilder &b, Location loc,
       b, loc, MemRefType::get({ShapedType::kDynamic}, b.getF32Type()), size);
 
   OpBuilder::InsertionGuard guard(b);
-  Kernel kernel =
-      createKernel(b, loc, ctx.moduleName, ctx.name(what), tiling.gridX,
-                   tiling.gridY, kBlockThreads, {numWarps * columns * perColumn});
+  Kernel kernel = createKernel(b, loc, ctx.moduleName, ctx.name(what),
+                               tiling.gridX, tiling.gridY, kBlockThreads,
+                               {numWarps * columns * perColumn});
   IndexMath km(b, loc);
   TileCoords coords = getTileCoords(km, kernel, tiling);
 
   SmallVector<Value> paramVectors;
   for (Value param : params)
-    paramVectors.push_back(extToF32(
-        b, loc, loadVector(b, loc, param, {coords.column}, width)));
+    paramVectors.push_back(
+        extToF32(b, loc, loadVector(b, loc, param, {coords.column}, width)));
   Value zero = f32Splat(b, loc, width, 0.0f);
   SmallVector<Value> init(numSums, zero);
   SmallVector<Value> sums = forEachRowChunk(
@@ -110,8 +109,8 @@ static PartialSums emitColumnSums(OpBuilder &b, Location loc,
         SmallVector<Value> keep(inRange);
         for (auto [u, row] : llvm::enumerate(rows)) {
           for (Value act : activations)
-            loaded[u].push_back(loadVector(nb, l, act, {row, coords.column},
-                                           width));
+            loaded[u].push_back(
+                loadVector(nb, l, act, {row, coords.column}, width));
           if (mask) {
             Value padded = memref::LoadOp::create(nb, l, mask, row);
             Value kept = arith::XOrIOp::create(
@@ -125,8 +124,8 @@ static PartialSums emitColumnSums(OpBuilder &b, Location loc,
           SmallVector<Value> f32Values;
           for (Value v : values)
             f32Values.push_back(extToF32(nb, l, v));
-          SmallVector<Value> terms = contribution(nb, l, f32Values,
-                                                  paramVectors);
+          SmallVector<Value> terms =
+              contribution(nb, l, f32Values, paramVectors);
           for (int64_t k = 0; k < numSums; ++k) {
             Value term =
                 arith::SelectOp::create(nb, l, keep[u], terms[k], zeroVector);
@@ -150,8 +149,8 @@ static PartialSums emitColumnSums(OpBuilder &b, Location loc,
     }
   ifThen(b, loc, km.lt(lane, km.c(columns)), [&](OpBuilder &nb, Location l) {
     IndexMath nm(nb, l);
-    Value base = nm.mul(nm.add(nm.mul(warp, nm.c(columns)), lane),
-                        nm.c(perColumn));
+    Value base =
+        nm.mul(nm.add(nm.mul(warp, nm.c(columns)), lane), nm.c(perColumn));
     for (auto [i, v] : llvm::enumerate(scalars))
       memref::StoreOp::create(nb, l, v, scratch, nm.add(base, nm.c(i)));
   });
@@ -164,11 +163,10 @@ static PartialSums emitColumnSums(OpBuilder &b, Location loc,
   Value inSlab = km.rem(e, slab);
   Value column = km.div(inSlab, km.c(width));
   Value j = km.rem(inSlab, km.c(width));
-  Value vectorIndex =
-      km.add(km.mul(kernel.blockIdX, km.c(columns)), column);
-  Value writes = arith::AndIOp::create(
-      b, loc, km.lt(e, km.c(columns * perColumn)),
-      km.lt(vectorIndex, tiling.channelVectors));
+  Value vectorIndex = km.add(km.mul(kernel.blockIdX, km.c(columns)), column);
+  Value writes =
+      arith::AndIOp::create(b, loc, km.lt(e, km.c(columns * perColumn)),
+                            km.lt(vectorIndex, tiling.channelVectors));
   ifThen(b, loc, writes, [&](OpBuilder &nb, Location l) {
     IndexMath nm(nb, l);
     Value offset = nm.add(nm.mul(column, nm.c(perColumn)),
@@ -178,13 +176,11 @@ static PartialSums emitColumnSums(OpBuilder &b, Location loc,
       total = arith::AddFOp::create(
           nb, l, total,
           memref::LoadOp::create(
-              nb, l, scratch,
-              nm.add(offset, nm.c(w * columns * perColumn))));
+              nb, l, scratch, nm.add(offset, nm.c(w * columns * perColumn))));
     Value channel = nm.add(nm.mul(vectorIndex, nm.c(width)), j);
     Value row = nm.add(nm.mul(kernel.blockIdY, nm.c(numSums)), k);
-    memref::StoreOp::create(
-        nb, l, total, partials.buffer,
-        nm.add(nm.mul(row, tiling.channels), channel));
+    memref::StoreOp::create(nb, l, total, partials.buffer,
+                            nm.add(nm.mul(row, tiling.channels), channel));
   });
   return partials;
 }
@@ -192,12 +188,12 @@ static PartialSums emitColumnSums(OpBuilder &b, Location loc,
 PartialSums gpukernels::emitSquareSums(OpBuilder &b, Location loc,
                                        KernelContext &ctx, Value x,
                                        Value mask) {
-  return emitColumnSums(
-      b, loc, ctx, "square_sums", {x}, {}, mask, 1,
-      [](OpBuilder &nb, Location l, ArrayRef<Value> acts,
-         ArrayRef<Value>) -> SmallVector<Value> {
-        return {arith::MulFOp::create(nb, l, acts[0], acts[0])};
-      });
+  return emitColumnSums(b, loc, ctx, "square_sums", {x}, {}, mask, 1,
+                        [](OpBuilder &nb, Location l, ArrayRef<Value> acts,
+                           ArrayRef<Value>) -> SmallVector<Value> {
+                          return {
+                              arith::MulFOp::create(nb, l, acts[0], acts[0])};
+                        });
 }
 
 PartialSums gpukernels::emitGradSums(OpBuilder &b, Location loc,
@@ -220,19 +216,17 @@ Value gpukernels::sumPartials(OpBuilder &b, Location loc,
                               const PartialSums &partials, int64_t k,
                               Value channel) {
   IndexMath m(b, loc);
-  return forLoop(b, loc, m.c(0), partials.rows, m.c(1),
-                 ValueRange{f32Const(b, loc, 0.0f)},
-                 [&](OpBuilder &nb, Location l, Value g,
-                     ValueRange acc) -> SmallVector<Value> {
-                   IndexMath nm(nb, l);
-                   Value row = nm.add(nm.mul(g, nm.c(partials.numSums)),
-                                      nm.c(k));
-                   Value index = nm.add(nm.mul(row, partials.channels),
-                                        channel);
-                   Value v = memref::LoadOp::create(nb, l, partials.buffer,
-                                                    index);
-                   return {arith::AddFOp::create(nb, l, acc[0], v)};
-                 })
+  return forLoop(
+             b, loc, m.c(0), partials.rows, m.c(1),
+             ValueRange{f32Const(b, loc, 0.0f)},
+             [&](OpBuilder &nb, Location l, Value g,
+                 ValueRange acc) -> SmallVector<Value> {
+               IndexMath nm(nb, l);
+               Value row = nm.add(nm.mul(g, nm.c(partials.numSums)), nm.c(k));
+               Value index = nm.add(nm.mul(row, partials.channels), channel);
+               Value v = memref::LoadOp::create(nb, l, partials.buffer, index);
+               return {arith::AddFOp::create(nb, l, acc[0], v)};
+             })
       .front();
 }
 
@@ -241,17 +235,16 @@ Value gpukernels::sumPartials(OpBuilder &b, Location loc,
 static Value countUnpadded(OpBuilder &b, Location loc, Kernel &kernel,
                            Value mask, Value tokens, Value scratch) {
   IndexMath m(b, loc);
-  Value count = forLoop(
-                    b, loc, kernel.threadId, tokens, m.c(kernel.threads),
-                    ValueRange{f32Const(b, loc, 0.0f)},
-                    [&](OpBuilder &nb, Location l, Value i,
-                        ValueRange acc) -> SmallVector<Value> {
-                      Value padded = memref::LoadOp::create(nb, l, mask, i);
-                      Value one = arith::SelectOp::create(
-                          nb, l, padded, f32Const(nb, l, 0.0f),
-                          f32Const(nb, l, 1.0f));
-                      return {arith::AddFOp::create(nb, l, acc[0], one)};
-                    })
+  Value count = forLoop(b, loc, kernel.threadId, tokens, m.c(kernel.threads),
+                        ValueRange{f32Const(b, loc, 0.0f)},
+                        [&](OpBuilder &nb, Location l, Value i,
+                            ValueRange acc) -> SmallVector<Value> {
+                          Value padded = memref::LoadOp::create(nb, l, mask, i);
+                          Value one = arith::SelectOp::create(
+                              nb, l, padded, f32Const(nb, l, 0.0f),
+                              f32Const(nb, l, 1.0f));
+                          return {arith::AddFOp::create(nb, l, acc[0], one)};
+                        })
                     .front();
   return blockSum(b, loc, kernel, count, scratch).front();
 }

@@ -29,14 +29,13 @@ using namespace mlir::un::lowering;
 /// sqrt(var + eps) per channel.
 static Value standardDeviation(OpBuilder &b, Location loc, Value var,
                                float eps) {
-  return mapChannels(
-             b, loc, var, {b.getF32Type()},
-             [&](OpBuilder &nb, Location l, ValueRange args)
-                 -> SmallVector<Value> {
-               Value sum =
-                   arith::AddFOp::create(nb, l, args[0], f32Constant(nb, l, eps));
-               return {math::SqrtOp::create(nb, l, sum)};
-             })
+  return mapChannels(b, loc, var, {b.getF32Type()},
+                     [&](OpBuilder &nb, Location l,
+                         ValueRange args) -> SmallVector<Value> {
+                       Value sum = arith::AddFOp::create(
+                           nb, l, args[0], f32Constant(nb, l, eps));
+                       return {math::SqrtOp::create(nb, l, sum)};
+                     })
       .front();
 }
 
@@ -90,8 +89,7 @@ struct ConvertNormalizeOp : OpConversionPattern<NormalizeOp> {
           if (needZ)
             results.push_back(fromF32(b, l, z, elementType));
           if (needY) {
-            Value scaled =
-                arith::MulFOp::create(b, l, toF32(b, l, args[2]), z);
+            Value scaled = arith::MulFOp::create(b, l, toF32(b, l, args[2]), z);
             Value shift = toF32(b, l, args[3]);
             Value y = arith::AddFOp::create(b, l, scaled, shift);
             results.push_back(fromF32(b, l, y, elementType));

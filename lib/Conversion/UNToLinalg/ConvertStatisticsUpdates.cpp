@@ -32,12 +32,12 @@ using namespace mlir::un::lowering;
 namespace {
 /// Scalar facts about a statistics window [M, C] at step t.
 struct WindowInfo {
-  Value rows;      ///< M, index
-  Value rowsI64;   ///< M, i64
-  Value rowsF32;   ///< M, f32
-  Value slot;      ///< t mod M, index
-  Value tAtMostM;  ///< t <= M
-  Value tBeforeW;  ///< t < warmup_iters
+  Value rows;     ///< M, index
+  Value rowsI64;  ///< M, i64
+  Value rowsF32;  ///< M, f32
+  Value slot;     ///< t mod M, index
+  Value tAtMostM; ///< t <= M
+  Value tBeforeW; ///< t < warmup_iters
 };
 } // namespace
 
@@ -61,8 +61,8 @@ static WindowInfo getWindowInfo(OpBuilder &b, Location loc, Value window,
                        "un: a statistics window has no rows (window_fwd and "
                        "window_bwd must be at least 1)");
   info.slot = buildWindowSlot(b, loc, t, info.rowsI64);
-  info.tAtMostM = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, t,
-                                        info.rowsI64);
+  info.tAtMostM =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, t, info.rowsI64);
   info.tBeforeW = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, t,
                                         i64Constant(b, loc, warmupIters));
   return info;
@@ -87,12 +87,11 @@ static SmallVector<Value> columnSums(OpBuilder &b, Location loc, Value window,
   auto channelType = RankedTensorType::get(
       {cast<RankedTensorType>(channelLike.getType()).getDimSize(0)},
       b.getF32Type());
-  Value init = fill(b, loc, f32Constant(b, loc, 0.0f),
-                    emptyTensorLike(b, loc, channelType, channelLike,
-                                    b.getF32Type()));
+  Value init =
+      fill(b, loc, f32Constant(b, loc, 0.0f),
+           emptyTensorLike(b, loc, channelType, channelLike, b.getF32Type()));
   SmallVector<Value> outputs(withLogs ? 2 : 1, init);
-  SmallVector<AffineMap> maps = {
-      AffineMap::getMultiDimIdentityMap(2, ctx)};
+  SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(2, ctx)};
   maps.append(outputs.size(), AffineMap::get(2, 0, getAffineDimExpr(1, ctx)));
   auto generic = buildGeneric(
       b, loc, window, outputs, maps,
@@ -110,13 +109,14 @@ static SmallVector<Value> columnSums(OpBuilder &b, Location loc, Value window,
 
 /// Reduces every element of `input` into a 0-d f32 tensor with `combine`
 /// and returns the scalar.
-static Value reduceAll(OpBuilder &b, Location loc, Value input,
-                       function_ref<Value(OpBuilder &, Location, Value, Value)>
-                           combine) {
+static Value
+reduceAll(OpBuilder &b, Location loc, Value input,
+          function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
   MLIRContext *ctx = b.getContext();
   int64_t rank = cast<RankedTensorType>(input.getType()).getRank();
-  Value init = fill(b, loc, f32Constant(b, loc, 0.0f),
-                    tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, b.getF32Type()));
+  Value init = fill(
+      b, loc, f32Constant(b, loc, 0.0f),
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, b.getF32Type()));
   SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, ctx),
                                  AffineMap::get(rank, 0, ctx)};
   SmallVector<utils::IteratorType> iterators(rank,
@@ -143,27 +143,24 @@ static Value windowSpread(OpBuilder &b, Location loc, Value window) {
                               nb, l, acc, math::SqrtOp::create(nb, l, w));
                         });
   Value mean = arith::DivFOp::create(b, loc, sum, n);
-  Value squares =
-      reduceAll(b, loc, window, [&](OpBuilder &nb, Location l, Value w,
-                                    Value acc) {
-        Value d = arith::SubFOp::create(nb, l, math::SqrtOp::create(nb, l, w),
-                                        mean);
+  Value squares = reduceAll(
+      b, loc, window, [&](OpBuilder &nb, Location l, Value w, Value acc) {
+        Value d =
+            arith::SubFOp::create(nb, l, math::SqrtOp::create(nb, l, w), mean);
         return arith::AddFOp::create(nb, l, acc,
                                      arith::MulFOp::create(nb, l, d, d));
       });
-  Value nMinusOne =
-      arith::SubFOp::create(b, loc, n, f32Constant(b, loc, 1.0f));
+  Value nMinusOne = arith::SubFOp::create(b, loc, n, f32Constant(b, loc, 1.0f));
   return arith::DivFOp::create(b, loc, squares, nMinusOne);
 }
 
 /// True if any channel has mean - exp(mean of logs) > threshold.
 static Value anyOutlierChannel(OpBuilder &b, Location loc, Value sums,
-                               Value logSums, Value rowsF32,
-                               Value threshold) {
+                               Value logSums, Value rowsF32, Value threshold) {
   MLIRContext *ctx = b.getContext();
-  Value init = fill(b, loc,
-                    arith::ConstantIntOp::create(b, loc, b.getI1Type(), 0),
-                    tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, b.getI1Type()));
+  Value init =
+      fill(b, loc, arith::ConstantIntOp::create(b, loc, b.getI1Type(), 0),
+           tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, b.getI1Type()));
   AffineMap id = AffineMap::getMultiDimIdentityMap(1, ctx);
   auto generic = buildGeneric(
       b, loc, {sums, logSums}, init, {id, id, AffineMap::get(1, 0, ctx)},
@@ -173,8 +170,8 @@ static Value anyOutlierChannel(OpBuilder &b, Location loc, Value sums,
         Value gm = math::ExpOp::create(
             nb, l, arith::DivFOp::create(nb, l, args[1], rowsF32));
         Value gap = arith::SubFOp::create(nb, l, am, gm);
-        Value exceeds = arith::CmpFOp::create(
-            nb, l, arith::CmpFPredicate::OGT, gap, threshold);
+        Value exceeds = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT,
+                                              gap, threshold);
         return {arith::OrIOp::create(nb, l, args[2], exceeds)};
       });
   return tensor::ExtractOp::create(b, loc, generic.getResult(0));
@@ -182,8 +179,7 @@ static Value anyOutlierChannel(OpBuilder &b, Location loc, Value sums,
 
 namespace {
 /// Steps 2-7 and 9 of the training forward (see un.train_forward).
-struct ConvertSmoothForwardStatsOp
-    : OpConversionPattern<SmoothForwardStatsOp> {
+struct ConvertSmoothForwardStatsOp : OpConversionPattern<SmoothForwardStatsOp> {
   using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
@@ -209,16 +205,16 @@ struct ConvertSmoothForwardStatsOp
     Value outlier = falseValue;
     if (op.getOutlierFiltration()) {
       Value threshold = arith::MulFOp::create(b, loc, spread, info.rowsF32);
-      Value any = anyOutlierChannel(b, loc, sums[0], sums[1], info.rowsF32,
-                                    threshold);
+      Value any =
+          anyOutlierChannel(b, loc, sums[0], sums[1], info.rowsF32, threshold);
       Value pastWarmup = arith::XOrIOp::create(
           b, loc, info.tBeforeW,
           arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1));
       outlier = arith::AndIOp::create(b, loc, any, pastWarmup);
     }
-    Value singleRow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
-                                            info.rowsI64,
-                                            i64Constant(b, loc, 1));
+    Value singleRow =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, info.rowsI64,
+                              i64Constant(b, loc, 1));
     Value skip = arith::OrIOp::create(b, loc, singleRow, outlier);
     Value skipsNew = arith::AddIOp::create(
         b, loc, adaptor.getSkips(),
@@ -248,8 +244,10 @@ struct ConvertSmoothForwardStatsOp
           Value epsC = f32Constant(nb, l, eps);
           Value ratio = arith::DivFOp::create(
               nb, l,
-              math::SqrtOp::create(nb, l, arith::AddFOp::create(nb, l, var, epsC)),
-              math::SqrtOp::create(nb, l, arith::AddFOp::create(nb, l, rv, epsC)));
+              math::SqrtOp::create(nb, l,
+                                   arith::AddFOp::create(nb, l, var, epsC)),
+              math::SqrtOp::create(nb, l,
+                                   arith::AddFOp::create(nb, l, rv, epsC)));
           Value clamped = arith::MinimumFOp::create(
               nb, l,
               arith::MaximumFOp::create(nb, l, ratio,
@@ -260,13 +258,13 @@ struct ConvertSmoothForwardStatsOp
           Value rvNew = arith::AddFOp::create(
               nb, l,
               arith::MulFOp::create(nb, l, f32Constant(nb, l, momentum), rv),
-              arith::MulFOp::create(nb, l,
-                                    f32Constant(nb, l, 1.0f - momentum), var));
+              arith::MulFOp::create(nb, l, f32Constant(nb, l, 1.0f - momentum),
+                                    var));
           return {var, r, rvNew};
         });
-    replaceOpWithCasts(rewriter, op,
-                       {results[0], results[1], skip, results[2], windowNew,
-                        skipsNew});
+    replaceOpWithCasts(
+        rewriter, op,
+        {results[0], results[1], skip, results[2], windowNew, skipsNew});
     return success();
   }
 };
@@ -283,8 +281,8 @@ struct ConvertSmoothGradStatsOp : OpConversionPattern<SmoothGradStatsOp> {
     Value gz = adaptor.getGz(), ema = adaptor.getEmaGz();
     Value skip = adaptor.getSkip();
     float momentum = op.getMomentum().convertToFloat();
-    WindowInfo info = getWindowInfo(b, loc, adaptor.getWinGz(),
-                                    adaptor.getT(), op.getWarmupIters());
+    WindowInfo info = getWindowInfo(b, loc, adaptor.getWinGz(), adaptor.getT(),
+                                    op.getWarmupIters());
 
     Value row = arith::SelectOp::create(b, loc, skip, ema, gz);
     Value windowNew = replaceRow(b, loc, adaptor.getWinGz(), row, info.slot);
@@ -301,8 +299,8 @@ struct ConvertSmoothGradStatsOp : OpConversionPattern<SmoothGradStatsOp> {
               nb, l,
               arith::MulFOp::create(nb, l, f32Constant(nb, l, momentum),
                                     args[1]),
-              arith::MulFOp::create(nb, l,
-                                    f32Constant(nb, l, 1.0f - momentum), mu));
+              arith::MulFOp::create(nb, l, f32Constant(nb, l, 1.0f - momentum),
+                                    mu));
           Value coef = arith::SelectOp::create(nb, l, skip, mu, emaNew);
           return {coef, emaNew};
         });

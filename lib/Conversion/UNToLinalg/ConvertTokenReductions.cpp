@@ -30,7 +30,8 @@ static Value unpaddedTokenCountF32(OpBuilder &b, Location loc, Value mask) {
   int64_t rank = maskType.getRank();
   Value zero = arith::ConstantIntOp::create(b, loc, b.getI64Type(), 0);
   Value init = fill(
-      b, loc, zero, tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, b.getI64Type()));
+      b, loc, zero,
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, b.getI64Type()));
   MLIRContext *ctx = b.getContext();
   SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, ctx),
                                  AffineMap::get(rank, 0, ctx)};
@@ -63,8 +64,8 @@ struct ConvertQuadraticMeanOp : OpConversionPattern<QuadraticMeanOp> {
     RankedTensorType psiType = op.getType();
 
     Value zero = f32Constant(rewriter, loc, 0.0f);
-    Value init =
-        fill(rewriter, loc, zero, emptyChannelTensor(rewriter, loc, psiType, x));
+    Value init = fill(rewriter, loc, zero,
+                      emptyChannelTensor(rewriter, loc, psiType, x));
     SmallVector<Value> inputs = {x};
     SmallVector<AffineMap> indexing = {maps.all};
     if (mask) {
@@ -111,8 +112,8 @@ struct ConvertGradStatsOp : OpConversionPattern<GradStatsOp> {
     auto gzType = cast<RankedTensorType>(op.getGz().getType());
 
     Value zero = f32Constant(rewriter, loc, 0.0f);
-    Value init =
-        fill(rewriter, loc, zero, emptyChannelTensor(rewriter, loc, gzType, gy));
+    Value init = fill(rewriter, loc, zero,
+                      emptyChannelTensor(rewriter, loc, gzType, gy));
     auto sums = buildGeneric(
         rewriter, loc, {gy, adaptor.getZ(), adaptor.getR(), adaptor.getGamma()},
         {init, init, init},

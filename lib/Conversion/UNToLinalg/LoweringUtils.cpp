@@ -51,8 +51,8 @@ Value lowering::emptyChannelTensor(OpBuilder &b, Location loc,
     int64_t rank = cast<RankedTensorType>(activation.getType()).getRank();
     dynamicSizes.push_back(dimSize(b, loc, activation, rank - 1));
   }
-  return tensor::EmptyOp::create(b, loc, type.getShape(),
-                                 type.getElementType(), dynamicSizes);
+  return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType(),
+                                 dynamicSizes);
 }
 
 Value lowering::tokenCountF32(OpBuilder &b, Location loc, Value activation) {
@@ -82,18 +82,19 @@ ActivationMaps lowering::getActivationMaps(MLIRContext *ctx, int64_t rank) {
   return maps;
 }
 
-SmallVector<utils::IteratorType> lowering::tokenReductionIterators(int64_t rank) {
+SmallVector<utils::IteratorType>
+lowering::tokenReductionIterators(int64_t rank) {
   SmallVector<utils::IteratorType> iterators(rank - 1,
                                              utils::IteratorType::reduction);
   iterators.push_back(utils::IteratorType::parallel);
   return iterators;
 }
 
-linalg::GenericOp lowering::buildGeneric(OpBuilder &b, Location loc,
-                                         ValueRange inputs, ValueRange outputs,
-                                         ArrayRef<AffineMap> maps,
-                                         ArrayRef<utils::IteratorType> iterators,
-                                         GenericBody body) {
+linalg::GenericOp
+lowering::buildGeneric(OpBuilder &b, Location loc, ValueRange inputs,
+                       ValueRange outputs, ArrayRef<AffineMap> maps,
+                       ArrayRef<utils::IteratorType> iterators,
+                       GenericBody body) {
   return linalg::GenericOp::create(
       b, loc, outputs.getTypes(), inputs, outputs, maps, iterators,
       [&](OpBuilder &nb, Location nloc, ValueRange args) {
@@ -124,8 +125,8 @@ void lowering::replaceOpWithCasts(RewriterBase &rewriter, Operation *op,
     if (result.getType() == value.getType())
       replacements.push_back(value);
     else
-      replacements.push_back(tensor::CastOp::create(
-          rewriter, op->getLoc(), result.getType(), value));
+      replacements.push_back(tensor::CastOp::create(rewriter, op->getLoc(),
+                                                    result.getType(), value));
   }
   rewriter.replaceOp(op, replacements);
 }

@@ -1,4 +1,5 @@
-//===- ShapeChecks.h - Run-time checks of dims the verifier cannot see -*- C++ -*-===//
+//===- ShapeChecks.h - Run-time checks of dims the verifier cannot see -*- C++
+//-*-===//
 //
 // Part of the un-mlir project.
 //

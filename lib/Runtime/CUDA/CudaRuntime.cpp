@@ -148,9 +148,8 @@ UN_CUDA_EXPORT void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
                                      void **extra, size_t /*paramsCount*/) {
   ensureContext();
   if (smem > 48 * 1024)
-    CHECK(cuFuncSetAttribute(function,
-                             CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                             smem));
+    CHECK(cuFuncSetAttribute(
+        function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem));
   CHECK(cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ,
                        smem, stream, params, extra));
 }
@@ -267,8 +266,8 @@ UN_CUDA_EXPORT void mgpuMemset32(void *dst, unsigned int value, size_t count,
                          stream));
 }
 
-UN_CUDA_EXPORT void mgpuMemset16(void *dst, unsigned short value,
-                                 size_t count, CUstream stream) {
+UN_CUDA_EXPORT void mgpuMemset16(void *dst, unsigned short value, size_t count,
+                                 CUstream stream) {
   ensureContext();
   CHECK(cuMemsetD16Async(reinterpret_cast<CUdeviceptr>(dst), value, count,
                          stream));
@@ -276,8 +275,9 @@ UN_CUDA_EXPORT void mgpuMemset16(void *dst, unsigned short value,
 
 UN_CUDA_EXPORT void mgpuMemHostRegister(void *ptr, uint64_t sizeBytes) {
   ensureContext();
-  CHECK(cuMemHostRegister(ptr, sizeBytes, CU_MEMHOSTREGISTER_PORTABLE |
-                                              CU_MEMHOSTREGISTER_DEVICEMAP));
+  CHECK(cuMemHostRegister(ptr, sizeBytes,
+                          CU_MEMHOSTREGISTER_PORTABLE |
+                              CU_MEMHOSTREGISTER_DEVICEMAP));
 }
 
 UN_CUDA_EXPORT void mgpuMemHostUnregister(void *ptr) {
@@ -316,8 +316,7 @@ UN_CUDA_EXPORT void mgpuMemHostRegisterMemRef(int64_t rank, void *descriptor,
     mgpuMemHostRegister(start, bytes);
 }
 
-UN_CUDA_EXPORT void mgpuMemHostUnregisterMemRef(int64_t rank,
-                                                void *descriptor,
+UN_CUDA_EXPORT void mgpuMemHostUnregisterMemRef(int64_t rank, void *descriptor,
                                                 int64_t elementSizeBytes) {
   char *start;
   uint64_t bytes;
@@ -330,8 +329,9 @@ UN_CUDA_EXPORT void mgpuSetDefaultDevice(int32_t device) {
   Runtime &rt = runtime();
   std::lock_guard<std::mutex> lock(rt.mutex);
   if (rt.initialized && device != rt.device) {
-    fprintf(stderr, "un_cuda_runtime: mgpuSetDefaultDevice(%d) after the "
-                    "context of device %d was created\n",
+    fprintf(stderr,
+            "un_cuda_runtime: mgpuSetDefaultDevice(%d) after the "
+            "context of device %d was created\n",
             device, rt.device);
     abort();
   }

@@ -1,4 +1,5 @@
-//===- CPUTarget.h - What the CPU code generator reads of a target -*- C++ -*-===//
+//===- CPUTarget.h - What the CPU code generator reads of a target -*- C++
+//-*-===//
 //
 // Part of the un-mlir project.
 //

@@ -85,8 +85,7 @@ struct InferWithConstantStatsToAffine : OpRewritePattern<InferOp> {
 };
 
 /// Drops a constant all-false padding mask from `OpTy`.
-template <typename OpTy>
-struct DropAllFalseMask : OpRewritePattern<OpTy> {
+template <typename OpTy> struct DropAllFalseMask : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
 
   LogicalResult matchAndRewrite(OpTy op,

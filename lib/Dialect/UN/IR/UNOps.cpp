@@ -37,10 +37,9 @@ public:
              << "'" << name
              << "' has no channels: UN normalizes at least one channel";
     if (known && *known != dim)
-      return op->emitOpError()
-             << "channel dim of '" << name << "' (" << dim
-             << ") does not match channel dim of '" << knownName << "' ("
-             << *known << ")";
+      return op->emitOpError() << "channel dim of '" << name << "' (" << dim
+                               << ") does not match channel dim of '"
+                               << knownName << "' (" << *known << ")";
     if (!known) {
       known = dim;
       knownName = name.str();
@@ -90,8 +89,7 @@ static LogicalResult verifyWindow(ChannelChecker &cc, StringRef name,
                                   RankedTensorType type) {
   if (type.getRank() != 2)
     return cc.getOp()->emitOpError()
-           << "'" << name << "' must be a 2-D tensor [window, C], got "
-           << type;
+           << "'" << name << "' must be a 2-D tensor [window, C], got " << type;
   int64_t window = type.getDimSize(0);
   if (!ShapedType::isDynamic(window) && window < 1)
     return cc.getOp()->emitOpError()
@@ -111,9 +109,9 @@ static LogicalResult verifyMask(Operation *op, RankedTensorType mask,
   for (int64_t i = 0, e = mask.getRank(); i < e; ++i) {
     int64_t m = mask.getDimSize(i), d = x.getDimSize(i);
     if (!ShapedType::isDynamic(m) && !ShapedType::isDynamic(d) && m != d)
-      return op->emitOpError() << "'mask' dim " << i << " (" << m
-                               << ") does not match 'x' dim " << i << " ("
-                               << d << ")";
+      return op->emitOpError()
+             << "'mask' dim " << i << " (" << m << ") does not match 'x' dim "
+             << i << " (" << d << ")";
   }
   return success();
 }
@@ -148,8 +146,7 @@ static LogicalResult verifyHyperParameters(Operation *op,
     return op->emitOpError()
            << "'warmup_iters' must be >= 0, got " << *hp.warmupIters;
   if (hp.rWarmup && *hp.rWarmup < 0)
-    return op->emitOpError()
-           << "'r_warmup' must be >= 0, got " << *hp.rWarmup;
+    return op->emitOpError() << "'r_warmup' must be >= 0, got " << *hp.rWarmup;
   return success();
 }
 
@@ -173,10 +170,10 @@ static LogicalResult verifyForwardStatistics(OpTy op, ChannelChecker &cc) {
       failed(verifySameType(op, "win_x2_new", op.getWinX2New().getType(),
                             "win_x2", op.getWinX2().getType())))
     return failure();
-  return verifyHyperParameters(
-      op, {op.getEps().convertToFloat(), op.getMomentum().convertToFloat(),
-           op.getRMax().convertToFloat(), op.getWarmupIters(),
-           op.getRWarmup()});
+  return verifyHyperParameters(op, {op.getEps().convertToFloat(),
+                                    op.getMomentum().convertToFloat(),
+                                    op.getRMax().convertToFloat(),
+                                    op.getWarmupIters(), op.getRWarmup()});
 }
 
 LogicalResult TrainForwardOp::verify() {
@@ -215,10 +212,9 @@ LogicalResult TrainBackwardOp::verify() {
       failed(verifySameType(*this, "win_gz_new", getWinGzNew().getType(),
                             "win_gz", getWinGz().getType())))
     return failure();
-  return verifyHyperParameters(*this, {getEps().convertToFloat(),
-                                       getMomentum().convertToFloat(),
-                                       std::nullopt, getWarmupIters(),
-                                       std::nullopt});
+  return verifyHyperParameters(
+      *this, {getEps().convertToFloat(), getMomentum().convertToFloat(),
+              std::nullopt, getWarmupIters(), std::nullopt});
 }
 
 LogicalResult InferOp::verify() {
@@ -296,9 +292,9 @@ LogicalResult SmoothGradStatsOp::verify() {
       failed(verifySameType(*this, "win_gz_new", getWinGzNew().getType(),
                             "win_gz", getWinGz().getType())))
     return failure();
-  return verifyHyperParameters(*this, {std::nullopt,
-                                       getMomentum().convertToFloat(),
-                                       std::nullopt, getWarmupIters()});
+  return verifyHyperParameters(*this,
+                               {std::nullopt, getMomentum().convertToFloat(),
+                                std::nullopt, getWarmupIters()});
 }
 
 LogicalResult InputGradOp::verify() {
@@ -317,14 +313,12 @@ LogicalResult InputGradOp::verify() {
 }
 
 /// `scale` and `shift` may each be f32 or of the activation element type.
-static LogicalResult verifyAffineCoefficient(ChannelChecker &cc,
-                                             StringRef name,
+static LogicalResult verifyAffineCoefficient(ChannelChecker &cc, StringRef name,
                                              RankedTensorType type,
                                              Type activationType) {
   Type elt = type.getElementType();
   Type f32 = Float32Type::get(type.getContext());
-  return verifyChannelVector(cc, name, type,
-                             elt == f32 ? f32 : activationType);
+  return verifyChannelVector(cc, name, type, elt == f32 ? f32 : activationType);
 }
 
 LogicalResult AffineOp::verify() {
@@ -332,10 +326,10 @@ LogicalResult AffineOp::verify() {
   RankedTensorType x = rankedType(getX());
   Type elt = x.getElementType();
   if (failed(verifyActivation(cc, "x", x)) ||
-      failed(verifyAffineCoefficient(cc, "scale", rankedType(getScale()),
-                                     elt)) ||
-      failed(verifyAffineCoefficient(cc, "shift", rankedType(getShift()),
-                                     elt)) ||
+      failed(
+          verifyAffineCoefficient(cc, "scale", rankedType(getScale()), elt)) ||
+      failed(
+          verifyAffineCoefficient(cc, "shift", rankedType(getShift()), elt)) ||
       failed(verifySameType(*this, "y", getY().getType(), "x", x)))
     return failure();
   return success();

@@ -28,9 +28,8 @@ struct DecomposeTrainForward : OpRewritePattern<TrainForwardOp> {
   LogicalResult matchAndRewrite(TrainForwardOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value psi = QuadraticMeanOp::create(rewriter, loc,
-                                        op.getRunningVar().getType(),
-                                        op.getX(), op.getMask());
+    Value psi = QuadraticMeanOp::create(
+        rewriter, loc, op.getRunningVar().getType(), op.getX(), op.getMask());
     auto stats = SmoothForwardStatsOp::create(
         rewriter, loc, op.getVar().getType(), op.getR().getType(),
         op.getSkip().getType(), op.getRunningVarNew().getType(),
@@ -41,10 +40,10 @@ struct DecomposeTrainForward : OpRewritePattern<TrainForwardOp> {
     auto normalize = NormalizeOp::create(
         rewriter, loc, op.getZ().getType(), op.getY().getType(), op.getX(),
         stats.getVar(), op.getGamma(), op.getBeta(), op.getEpsAttr());
-    rewriter.replaceOp(op, {normalize.getY(), normalize.getZ(),
-                            stats.getVar(), stats.getR(), stats.getSkip(),
-                            stats.getRunningVarNew(), stats.getWinX2New(),
-                            stats.getSkipsNew()});
+    rewriter.replaceOp(op,
+                       {normalize.getY(), normalize.getZ(), stats.getVar(),
+                        stats.getR(), stats.getSkip(), stats.getRunningVarNew(),
+                        stats.getWinX2New(), stats.getSkipsNew()});
     return success();
   }
 };
@@ -56,19 +55,18 @@ struct DecomposeTrainBackward : OpRewritePattern<TrainBackwardOp> {
   LogicalResult matchAndRewrite(TrainBackwardOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    auto stats = GradStatsOp::create(
-        rewriter, loc, op.getEmaGz().getType(), op.getGgamma().getType(),
-        op.getGbeta().getType(), op.getGy(), op.getZ(), op.getR(),
-        op.getGamma());
+    auto stats =
+        GradStatsOp::create(rewriter, loc, op.getEmaGz().getType(),
+                            op.getGgamma().getType(), op.getGbeta().getType(),
+                            op.getGy(), op.getZ(), op.getR(), op.getGamma());
     auto smooth = SmoothGradStatsOp::create(
         rewriter, loc, op.getEmaGz().getType(), op.getEmaGzNew().getType(),
-        op.getWinGzNew().getType(), stats.getGz(), op.getSkip(),
-        op.getEmaGz(), op.getWinGz(), op.getT(), op.getMomentumAttr(),
+        op.getWinGzNew().getType(), stats.getGz(), op.getSkip(), op.getEmaGz(),
+        op.getWinGz(), op.getT(), op.getMomentumAttr(),
         op.getWarmupItersAttr());
-    Value gx = InputGradOp::create(rewriter, loc, op.getGx().getType(),
-                                   op.getGy(), op.getZ(), op.getVar(),
-                                   op.getR(), op.getGamma(), smooth.getCoef(),
-                                   op.getEpsAttr());
+    Value gx = InputGradOp::create(
+        rewriter, loc, op.getGx().getType(), op.getGy(), op.getZ(), op.getVar(),
+        op.getR(), op.getGamma(), smooth.getCoef(), op.getEpsAttr());
     rewriter.replaceOp(op, {gx, stats.getGgamma(), stats.getGbeta(),
                             smooth.getEmaGzNew(), smooth.getWinGzNew()});
     return success();

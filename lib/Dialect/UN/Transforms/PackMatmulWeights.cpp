@@ -87,9 +87,9 @@ unsigned fold::packMatmulWeights(func::FuncOp func, bool packArguments) {
     if (!panels)
       panels = packWeight(builder, b);
     builder.setInsertionPoint(matmul);
-    Value result = buildPanelMatmul(builder, matmul.getLoc(),
-                                    matmul.getInputs()[0], panels,
-                                    matmul.getOutputs()[0]);
+    Value result =
+        buildPanelMatmul(builder, matmul.getLoc(), matmul.getInputs()[0],
+                         panels, matmul.getOutputs()[0]);
     matmul.getResult(0).replaceAllUsesWith(result);
     matmul.erase();
   }

@@ -1,4 +1,5 @@
-//===- PackMatmulWeights.h - Weights of matmuls packed in panels -*- C++ -*-===//
+//===- PackMatmulWeights.h - Weights of matmuls packed in panels -*- C++
+//-*-===//
 //
 // Part of the un-mlir project.
 //

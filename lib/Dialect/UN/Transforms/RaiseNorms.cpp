@@ -142,7 +142,8 @@ static std::optional<AffineStep> matchStep(linalg::GenericOp op,
     return std::nullopt;
   Operation *arith = &body.front();
   auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  if (yield.getValues().size() != 1 || yield.getValues()[0] != arith->getResult(0) ||
+  if (yield.getValues().size() != 1 ||
+      yield.getValues()[0] != arith->getResult(0) ||
       arith->getNumOperands() != 2)
     return std::nullopt;
 
@@ -231,8 +232,8 @@ static Operation *unaryChannelBody(Value v) {
 
 /// Matches `std` = sqrt(runningVar + eps) as frontends emit it (two [C]
 /// generics or one); returns runningVar and eps.
-static std::optional<std::pair<Value, double>> matchStandardDeviation(
-    Value std) {
+static std::optional<std::pair<Value, double>>
+matchStandardDeviation(Value std) {
   Operation *sqrt = unaryChannelBody(std);
   if (!sqrt || !isa<math::SqrtOp>(sqrt))
     return std::nullopt;
@@ -241,7 +242,8 @@ static std::optional<std::pair<Value, double>> matchStandardDeviation(
   Value sum = sqrtGeneric.getDpsInputs()[0];
   Operation *add = nullptr;
   Block &sqrtBody = sqrtGeneric.getRegion().front();
-  if (auto inner = sqrtArg.getDefiningOp(); inner && inner->getBlock() == &sqrtBody)
+  if (auto inner = sqrtArg.getDefiningOp();
+      inner && inner->getBlock() == &sqrtBody)
     add = inner; // sqrt(in + eps) in one generic
   else if (sqrtArg == sqrtBody.getArgument(0))
     add = unaryChannelBody(sum); // a generic for the sum, one for the sqrt
@@ -250,8 +252,8 @@ static std::optional<std::pair<Value, double>> matchStandardDeviation(
   Block *addBody = add->getBlock();
   auto addGeneric = cast<linalg::GenericOp>(addBody->getParentOp());
   Value in = addBody->getArgument(0);
-  Value epsValue = add->getOperand(0) == in ? add->getOperand(1)
-                                            : add->getOperand(0);
+  Value epsValue =
+      add->getOperand(0) == in ? add->getOperand(1) : add->getOperand(0);
   std::optional<double> eps = scalarConstant(epsValue);
   if (!eps || (add->getOperand(0) != in && add->getOperand(1) != in))
     return std::nullopt;
@@ -292,9 +294,8 @@ static std::pair<Value, Value> buildScaleAndShift(OpBuilder &b, Location loc,
   Value scale, shift;
   for (const AffineStep &step : chain) {
     SmallVector<Value> inputs;
-    Value vector = step.vectorIsScalar
-                       ? step.vector
-                       : asChannelVector(b, loc, step.vector);
+    Value vector = step.vectorIsScalar ? step.vector
+                                       : asChannelVector(b, loc, step.vector);
     if (!step.vectorIsScalar)
       inputs.push_back(vector);
     if (scale)
@@ -317,12 +318,14 @@ static std::pair<Value, Value> buildScaleAndShift(OpBuilder &b, Location loc,
           unsigned i = 0;
           Value v = step.vectorIsScalar ? step.vector : args[i++];
           v = toF32(nb, l, v);
-          Value a = hadScale ? args[i++]
-                             : arith::ConstantOp::create(
-                                   nb, l, nb.getF32FloatAttr(1.0f));
-          Value c = hadShift ? args[i++]
-                             : arith::ConstantOp::create(
-                                   nb, l, nb.getF32FloatAttr(0.0f));
+          Value a =
+              hadScale
+                  ? args[i++]
+                  : arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1.0f));
+          Value c =
+              hadShift
+                  ? args[i++]
+                  : arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0.0f));
           Value newA = a, newC = c;
           switch (step.kind) {
           case AffineStep::Add:
@@ -417,9 +420,9 @@ static LogicalResult raiseUnifiedNormCall(IRRewriter &rewriter,
            << "' has neither an eps operand nor a 'un.eps' float attribute";
   rewriter.setInsertionPoint(call);
   auto infer = InferOp::create(
-      rewriter, call.getLoc(), call.getResult(0).getType(),
-      call.getOperand(0), call.getOperand(1), call.getOperand(2),
-      call.getOperand(3), rewriter.getF32FloatAttr(eps.getValueAsDouble()));
+      rewriter, call.getLoc(), call.getResult(0).getType(), call.getOperand(0),
+      call.getOperand(1), call.getOperand(2), call.getOperand(3),
+      rewriter.getF32FloatAttr(eps.getValueAsDouble()));
   if (failed(mlir::verify(infer))) {
     rewriter.eraseOp(infer);
     return call.emitError("call to '@")
@@ -466,8 +469,8 @@ struct UNRaiseNormsPass : un::impl::UNRaiseNormsBase<UNRaiseNormsPass> {
     IRRewriter rewriter(&getContext());
     SmallVector<Operation *> declarations;
     for (func::CallOp call : calls) {
-      Operation *callee = SymbolTable::lookupNearestSymbolFrom(
-          call, call.getCalleeAttr());
+      Operation *callee =
+          SymbolTable::lookupNearestSymbolFrom(call, call.getCalleeAttr());
       if (failed(raiseUnifiedNormCall(rewriter, call)))
         return failure();
       if (callee && !llvm::is_contained(declarations, callee))
@@ -523,16 +526,16 @@ struct UNRaiseNormsPass : un::impl::UNRaiseNormsBase<UNRaiseNormsPass> {
     Value replacement;
     if (auto un = matchUNInference(chain, type.getElementType())) {
       auto [gamma, beta, rv, eps] = *un;
-      replacement = InferOp::create(rewriter, loc, type, activation, gamma,
-                                    beta, rv,
-                                    rewriter.getF32FloatAttr(float(eps)));
+      replacement =
+          InferOp::create(rewriter, loc, type, activation, gamma, beta, rv,
+                          rewriter.getF32FloatAttr(float(eps)));
     } else {
       auto [scale, shift] =
           buildScaleAndShift(rewriter, loc, chain, activation);
       if (!scale) // unreachable: the chain scales
         return;
-      replacement = AffineOp::create(rewriter, loc, type, activation, scale,
-                                     shift);
+      replacement =
+          AffineOp::create(rewriter, loc, type, activation, scale, shift);
     }
     rewriter.replaceOp(last, replacement);
     for (const AffineStep &step : llvm::reverse(ArrayRef(chain).drop_back()))
