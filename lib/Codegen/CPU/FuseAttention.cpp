@@ -81,14 +81,20 @@ struct UNCPUFuseAttentionPass
   using Base::Base;
 
   void runOnOperation() override {
-    SmallVector<linalg::BatchMatmulOp> products;
+    // Each attention with its chain, found once before any rewrite.
+    SmallVector<std::pair<linalg::BatchMatmulOp, llvm::SetVector<Operation *>>>
+        products;
     getOperation()->walk([&](linalg::BatchMatmulOp op) {
-      if (isAttentionProduct(op) && !attentionChain(op).empty())
-        products.push_back(op);
+      if (!isAttentionProduct(op))
+        return;
+      llvm::SetVector<Operation *> chain = attentionChain(op);
+      if (!chain.empty())
+        products.push_back({op, std::move(chain)});
     });
     IRRewriter rewriter(&getContext());
-    for (linalg::BatchMatmulOp op : products) {
-      llvm::SetVector<Operation *> chain = attentionChain(op);
+    for (auto &product : products) {
+      linalg::BatchMatmulOp op = product.first;
+      const llvm::SetVector<Operation *> &chain = product.second;
       auto pType = cast<RankedTensorType>(op.getDpsInputs()[0].getType());
       int64_t rows = pType.getDimSize(1), cols = pType.getDimSize(2);
       int64_t elementBytes = pType.getElementTypeBitWidth() / 8;
