@@ -104,6 +104,7 @@ void un::buildUNCPUPipeline(OpPassManager &pm,
   matmul.features = options.features;
   matmul.parallel = options.threads;
   pm.addPass(createUNCPUTileAndVectorize(matmul));
+  pm.addPass(createUNCPUStridedCopiesToLinalg());
   UNCPUVectorizeGenericsOptions generics;
   generics.cpu = options.cpu;
   generics.features = options.features;

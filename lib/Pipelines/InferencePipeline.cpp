@@ -35,6 +35,7 @@ void un::buildUNInferencePipeline(OpPassManager &pm,
   UNFoldIntoLinearOptions foldOptions;
   foldOptions.hoistWeightPrep = options.hoistWeightPrep;
   foldOptions.packWeights = options.packWeights;
+  foldOptions.reportUnfolded = options.reportUnfolded;
   pm.addPass(createUNFoldIntoLinear(foldOptions));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

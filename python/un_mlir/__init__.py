@@ -1,5 +1,8 @@
 """un-mlir Python package.
 
+- `un_mlir.compile(model, example_args)`: a PyTorch model (or MLIR text)
+  compiled for the CPU with its normalizations folded, as a callable
+  `CompiledModel` (`save(path)`, `un_mlir.load(path)`); see `un_mlir.api`;
 - `un_mlir.reference`: numpy transcription of the Unified Normalization spec;
 - `un_mlir.compiler`: parse, transform, JIT-compile and run MLIR with the un
   dialect (native module `un_mlir._native`, built by CMake);
@@ -23,3 +26,7 @@ def _add_native_dir():
 
 
 _add_native_dir()
+
+from .api import CompiledModel, InputError, compile, load  # noqa: E402
+
+__all__ = ["CompiledModel", "InputError", "compile", "load"]

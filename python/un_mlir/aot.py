@@ -6,6 +6,7 @@ callable as `_mlir_ciface_<name>` (see `un_mlir.memref`).
 """
 import os
 import pathlib
+import re
 import subprocess
 import tempfile
 
@@ -37,6 +38,19 @@ def pipeline_args(pipeline):
 def run_un_opt(mlir_text, pipeline):
     """MLIR text -> MLIR text after `pipeline` (see `pipeline_args`)."""
     return _run([un_tool("un-opt"), *pipeline_args(pipeline)], mlir_text.encode()).decode()
+
+
+def run_un_opt_with_remarks(mlir_text, pipeline):
+    """(MLIR text after `pipeline`, the diagnostics un-opt printed: one
+    string per remark or warning)."""
+    proc = subprocess.run([un_tool("un-opt"), *pipeline_args(pipeline)],
+                          input=mlir_text.encode(), capture_output=True)
+    stderr = proc.stderr.decode(errors="replace")
+    if proc.returncode != 0:
+        raise CompileError(f"un-opt failed (exit {proc.returncode}):\n{stderr}")
+    notes = [line.split(": ", 1)[1] if ": " in line else line
+             for line in stderr.splitlines() if re.search(r": (remark|warning): ", line)]
+    return proc.stdout.decode(), notes
 
 
 def lower_to_llvm_ir(mlir_text, pipeline="un-cpu-pipeline"):

@@ -19,6 +19,7 @@ Two routes for UnifiedNorm (see docs/torch-mlir.md):
     running_var, eps)` through torch-mlir's lowering, and
     `--un-raise-norms` turns the call into `un.infer`.
 """
+import contextlib
 import os
 import pathlib
 import re
@@ -110,16 +111,88 @@ def _import_exported_program(path, preserve_unified_norm):
     return module
 
 
-def import_model(model, *example_inputs, c_interface=True, preserve_unified_norm=False):
-    """linalg-on-tensors MLIR text of `model` (in eval mode), as MLIR 22
-    parses it. With `c_interface`, the entry function `main` exports
+@contextlib.contextmanager
+def _buffers_persistent(model):
+    """Non-persistent buffers (BERT's position_ids) as persistent ones while
+    the model is exported: torch-mlir's importer looks every buffer up in
+    the state dict."""
+    saved = [(m, set(m._non_persistent_buffers_set)) for m in model.modules()
+             if m._non_persistent_buffers_set]
+    for m, _ in saved:
+        m._non_persistent_buffers_set.clear()
+    try:
+        yield
+    finally:
+        for m, names in saved:
+            m._non_persistent_buffers_set.update(names)
+
+
+def _cumsum_as_masked_sum(x, dim, dtype=None):
+    """aten.cumsum as y[..i..] = sum_j x[..j..] * (j <= i): torch-mlir lowers
+    cumsum to `tm_tensor.scan`, which MLIR 22 does not know. Quadratic in
+    the length of `dim`; Transformers use it on token positions only."""
+    import torch
+
+    if dtype is not None:
+        x = x.to(dtype)
+    elif not x.dtype.is_floating_point:
+        x = x.to(torch.int64)  # as aten.cumsum promotes integers
+    if x.dim() == 0:
+        return x.clone()
+    n = x.shape[dim]
+    index = torch.arange(n, device=x.device)
+    mask = (index.unsqueeze(1) >= index.unsqueeze(0)).to(x.dtype)  # [i, j]: j <= i
+    return (x.movedim(dim, -1).unsqueeze(-2) * mask).sum(-1).movedim(-1, dim)
+
+
+def _views_as_reshapes(program):
+    """aten.view -> aten.reshape. torch-mlir decomposes the graph again
+    (SDPA among others) and may give a tensor other strides than the
+    export did, so a view that was legal fails (GPT-2's attention output);
+    a reshape copies where it must. The graph is functional, so no
+    aliasing is lost."""
+    import torch
+
+    for node in program.graph.nodes:
+        if node.op == "call_function" and node.target is torch.ops.aten.view.default:
+            node.target = torch.ops.aten.reshape.default
+    program.graph_module.recompile()
+    return program
+
+
+def export_program(model, args=(), kwargs=None, dynamic_shapes=None):
+    """`model` (put in eval mode) exported with torch.export and prepared
+    for torch-mlir: results flattened to a tuple of tensors (so a
+    Hugging Face ModelOutput needs no pytree registration in the importing
+    process), views as reshapes, cumsum decomposed. Returns (program, the
+    results' original TreeSpec)."""
+    import torch
+    import torch.utils._pytree as pytree
+
+    from . import torch_ops  # noqa: F401  (registers the custom op)
+
+    model = model.eval()
+    with _buffers_persistent(model):
+        program = torch.export.export(model, tuple(args), kwargs or {},
+                                      dynamic_shapes=dynamic_shapes)
+    program = _views_as_reshapes(program)
+    program = program.run_decompositions(
+        {torch.ops.aten.cumsum.default: _cumsum_as_masked_sum})
+    program = _views_as_reshapes(program)
+    signature = program.module_call_graph[0].signature
+    out_spec = signature.out_spec
+    signature.out_spec = pytree.tree_structure(tuple(range(out_spec.num_leaves)))
+    return program, out_spec
+
+
+def import_program(program, c_interface=True, preserve_unified_norm=False):
+    """linalg-on-tensors MLIR text (as MLIR 22 parses it) of an
+    ExportedProgram from `export_program`, imported by torch-mlir in a
+    child process. With `c_interface`, the entry function `main` exports
     `_mlir_ciface_main` for `un_mlir.memref`. With `preserve_unified_norm`,
     calls to torch.ops.un_mlir.unified_norm_infer stay one call each."""
     import torch
 
-    from . import torch_ops  # noqa: F401
-
-    program = torch.export.export(model.eval(), tuple(example_inputs))
     package_root = str(pathlib.Path(__file__).resolve().parents[1])
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
@@ -145,6 +218,13 @@ def import_model(model, *example_inputs, c_interface=True, preserve_unified_norm
     if c_interface:
         text = add_c_interface(text, "main")
     return text
+
+
+def import_model(model, *example_inputs, c_interface=True, preserve_unified_norm=False):
+    """linalg-on-tensors MLIR text of `model` (in eval mode) called with
+    `example_inputs`: `export_program`, then `import_program`."""
+    program, _ = export_program(model, example_inputs)
+    return import_program(program, c_interface, preserve_unified_norm)
 
 
 def add_c_interface(text, name):

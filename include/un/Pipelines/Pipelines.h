@@ -30,6 +30,11 @@ struct UNInferencePipelineOptions
                      "of 16 columns, the layout the CPU micro-kernel reads "
                      "(un-fold-into-linear's pack-weights; for CPU targets)"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> reportUnfolded{
+      *this, "report-unfolded",
+      llvm::cl::desc("Emit a remark on every normalization left unfolded, "
+                     "saying why (un-fold-into-linear's report-unfolded)"),
+      llvm::cl::init(false)};
 };
 
 /// Inference UN folded into the linear layers around it, then simplified

@@ -182,6 +182,21 @@ def UNCPUPrivatizeFills : Pass<"un-cpu-privatize-fills"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def UNCPUStridedCopiesToLinalg : Pass<"un-cpu-strided-copies-to-linalg"> {
+  let summary = "memref.copy between non-contiguous buffers as linalg.copy";
+  let description = [{
+    `finalize-memref-to-llvm` lowers a `memref.copy` between buffers that
+    are not both contiguous (a strided subview, a transposed view) to a call
+    of `memrefCopy`, a function of MLIR's C runner utilities: a compiled
+    library that contains such a call does not load on its own. This pass
+    rewrites each of those copies as `linalg.copy`, which
+    `un-cpu-vectorize-generics` turns into loops over vectors. Copies
+    between contiguous buffers (identity layouts, or static shapes with
+    row-major strides) stay `memref.copy`: they lower to `memcpy`.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def UNCPUVectorizeGenerics : Pass<"un-cpu-vectorize-generics"> {
   let summary = "Elementwise and reduction linalg ops on buffers as loops "
                 "over vectors of the target's width";
