@@ -79,6 +79,7 @@ void un::buildUNToLinalgPipeline(OpPassManager &pm) {
 void un::buildUNCPUPipeline(OpPassManager &pm,
                             const UNCPUPipelineOptions &options) {
   buildUNToLinalgPipeline(pm);
+  pm.addPass(createUNCPUPatchConvToMatmul());
   UNCPUFuseAttentionOptions attention;
   attention.parallel = options.threads;
   pm.addPass(createUNCPUFuseAttention(attention));

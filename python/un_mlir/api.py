@@ -414,9 +414,11 @@ def _input_specs(program):
         inputs.append(TensorSpec(str(fake.dtype).removeprefix("torch."), shape).to_json())
     symbols = {}
     for symbol, bounds in program.range_constraints.items():
-        high = bounds.upper
-        symbols[str(symbol)] = [int(bounds.lower),
-                                None if not high.is_finite else int(high)]
+        try:
+            high = int(bounds.upper)
+        except (ArithmeticError, AttributeError, TypeError, ValueError):  # unbounded
+            high = None
+        symbols[str(symbol)] = [int(bounds.lower), high]
     for spec in inputs:
         for d in spec["shape"]:
             if isinstance(d, str) and not re.fullmatch(r"[A-Za-z_]\w*", d):

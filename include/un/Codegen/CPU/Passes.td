@@ -164,6 +164,26 @@ def UNCPUFuseAttention : Pass<"un-cpu-fuse-attention"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def UNCPUPatchConvToMatmul : Pass<"un-cpu-patch-conv-to-matmul"> {
+  let summary = "Patch-embedding convolutions (stride = kernel) as matmuls, "
+                "on tensors";
+  let description = [{
+    A `linalg.conv_2d_nchw_fchw` whose strides equal its kernel size and
+    whose dilations are 1 (the patch embedding of a vision Transformer)
+    reads every input pixel once: its im2col matrix is the input reshaped
+    and transposed, `[N*OH*OW, C*KH*KW]`. The pass rewrites such a
+    convolution (f32; static channels, kernel and output size, any batch)
+    as that reshape, a `linalg.matmul` with the filter reshaped and
+    transposed to `[C*KH*KW, F]`, and the result transposed back to NCHW;
+    the convolution's init (its bias) is the matmul's init, transposed
+    alike. The matmul then gets the CPU micro-kernel instead of scalar
+    loops. Sums run over (c, kh, kw) in the same order as the convolution's
+    loops.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def UNCPUPrivatizeFills : Pass<"un-cpu-privatize-fills"> {
   let summary = "One linalg.fill per op that writes into it, on tensors";
   let description = [{
