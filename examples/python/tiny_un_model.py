@@ -1,14 +1,16 @@
 """Worked example (docs/python.md): train a tiny model with UnifiedNorm in
-PyTorch, export it, fold the normalization away, JIT-compile and run it.
+PyTorch, compile it with un_mlir.compile (the normalization folded into the
+linear layer after it), save it, load it back and run it.
 
     PYTHONPATH=python python3 examples/python/tiny_un_model.py
 """
-import numpy as np
+import tempfile
+
 import torch
 from torch import nn
 
-from un_mlir import compiler
-from un_mlir.torch import UnifiedNorm, export
+import un_mlir
+from un_mlir.torch import UnifiedNorm
 
 torch.manual_seed(0)
 
@@ -34,29 +36,22 @@ norm = model[1]
 print(f"trained: loss {loss.item():.3f}, UN step t={int(norm.t)}, "
       f"filtered batches={int(norm.skips)}")
 
-# 3. Export in eval mode: UnifiedNorm becomes un.infer with its running
-#    statistics as constants, the rest linalg on tensors.
+# 3. Compile the eval model for this CPU, any batch size: UnifiedNorm's
+#    statistics are fixed now, so it folds into the Linear after it.
 model.eval()
 x = centers[torch.arange(4).repeat(2)] + 0.5 * torch.randn(8, 16)
-exported = export(model, x)
-print(f"exported: {exported.text.count('un.infer')} un.infer, "
-      f"{len(exported.text) // 1024} KiB of MLIR")
+compiled = un_mlir.compile(model, (x,),
+                           dynamic_shapes=({0: torch.export.Dim("batch", min=1)},))
+print(compiled.report)
 
-# 4. Fold: with constant statistics un.infer is an affine map (canonicalize),
-#    which un-inference-pipeline folds into the neighbouring linear layer.
-folded = compiler.run_pipeline(exported.text, "canonicalize")
-print(f"canonicalized: {folded.count('un.infer')} un.infer, {folded.count('un.affine')} un.affine")
-lowered = compiler.run_pipeline(exported.text, "un-inference-pipeline")
-print(f"un-inference-pipeline: {lowered.count('un.')} un ops left")
-pipeline = "un-inference-pipeline"
-if "func.func" in lowered:
-    pipeline += ",un-cpu-pipeline"
-
-# 5. Compile for this CPU and run.
-exe = compiler.compile(exported.text, pipeline=pipeline)
-got = exe.forward(x.numpy())
+# 4. Save, load, run: the artifact is a directory (model.so, model.json,
+#    model.h) that needs neither the model's code nor PyTorch to run.
+with tempfile.TemporaryDirectory() as tmp:
+    loaded = un_mlir.load(compiled.save(tmp + "/tiny"))
+    got = loaded(x)
 with torch.no_grad():
-    want = model(x).numpy()
-print(f"JIT ({pipeline}) vs PyTorch: max |diff| = {np.max(np.abs(got - want)):.2e}, "
+    want = model(x)
+diff = float((got - want).abs().max())
+print(f"compiled vs PyTorch: max |diff| = {diff:.2e}, "
       f"predictions agree: {bool((got.argmax(1) == want.argmax(1)).all())}")
-assert np.allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+assert torch.allclose(got, want, rtol=1e-5, atol=1e-5 * float(want.abs().max()))

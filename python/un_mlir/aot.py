@@ -96,5 +96,7 @@ def compile_shared_library(mlir_text, output, cpu="native", pipeline="un-cpu-pip
         libs = ["-lm"]
         if b"__kmpc_" in optimized:  # un-cpu-pipeline{threads=true}: OpenMP
             libs = [f"-L{LLVM_LIB}", f"-Wl,-rpath,{LLVM_LIB}", "-lomp", *libs]
-        _run(["cc", "-shared", "-o", str(output), str(obj), *libs])
+        # -Bsymbolic: calls inside the library stay inside it, even where a
+        # program defines a function of the same name (a model's @main).
+        _run(["cc", "-shared", "-Wl,-Bsymbolic", "-o", str(output), str(obj), *libs])
     return output

@@ -374,8 +374,12 @@ def _from_torch(model, example_args, example_kwargs, dynamic_shapes, log):
             outputs.append(TensorSpec(str(fake.dtype).removeprefix("torch."), None,
                                       fake.dim()).to_json())
     log("importing (torch-mlir)")
-    text = torch_mlir_import.import_program(program)
-    return text, {"entry": "main", "inputs": inputs, "outputs": outputs, "symbols": symbols,
+    text = torch_mlir_import.import_program(program, c_interface=False)
+    # A C program has its own main: the model's entry point is @forward.
+    if len(re.findall(r"@main\b", text)) != 1:
+        raise RuntimeError("torch-mlir's module refers to @main more than once")
+    text = torch_mlir_import.add_c_interface(text.replace("@main(", "@forward("), "forward")
+    return text, {"entry": "forward", "inputs": inputs, "outputs": outputs, "symbols": symbols,
                   "in_structure": {"args": len(example_args),
                                    "kwargs": list(example_kwargs), "leaves": leaves},
                   "out_spec": _dump_treespec(out_spec)}

@@ -26,6 +26,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import warnings
 
 from .tools import un_tool
 
@@ -176,8 +177,10 @@ def export_program(model, args=(), kwargs=None, dynamic_shapes=None):
         program = torch.export.export(model, tuple(args), kwargs or {},
                                       dynamic_shapes=dynamic_shapes)
     program = _views_as_reshapes(program)
-    program = program.run_decompositions(
-        {torch.ops.aten.cumsum.default: _cumsum_as_masked_sum})
+    with warnings.catch_warnings():  # torch's own use of a deprecated pytree API
+        warnings.simplefilter("ignore", FutureWarning)
+        program = program.run_decompositions(
+            {torch.ops.aten.cumsum.default: _cumsum_as_masked_sum})
     program = _views_as_reshapes(program)
     signature = program.module_call_graph[0].signature
     out_spec = signature.out_spec
@@ -199,7 +202,9 @@ def import_program(program, c_interface=True, preserve_unified_norm=False):
         p for p in (package_root, env.get("PYTHONPATH")) if p)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.pt2")
-        torch.export.save(program, path)
+        with warnings.catch_warnings():  # torch's own use of a deprecated pytree API
+            warnings.simplefilter("ignore", FutureWarning)
+            torch.export.save(program, path)
         cmd = [sys.executable, "-m", "un_mlir.torch_mlir_import", path]
         if preserve_unified_norm:
             cmd.append("--preserve-unified-norm")

@@ -14,4 +14,4 @@ def test_tiny_model_example_runs():
                           capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "predictions agree: True" in proc.stdout
-    assert "0 un.infer, 1 un.affine" in proc.stdout
+    assert "1 normalization(s) raised to un ops, 1 folded into linear layers" in proc.stdout

@@ -1,4 +1,3 @@
-"""PyTorch integration: the `UnifiedNorm` module, `convert_layernorm`, and
-`export` (PyTorch model -> MLIR with un ops)."""
+"""PyTorch integration: the `UnifiedNorm` module and `convert_layernorm`.
+Models are compiled with `un_mlir.compile` (torch.export, then torch-mlir)."""
 from .module import ConversionReport, UnifiedNorm, convert_layernorm  # noqa: F401
-from .export import ExportError, Exported, export  # noqa: F401,E402

@@ -1,7 +1,7 @@
 """Transformer blocks written with plain torch.nn modules, as users write
 them: a ViT encoder block (timm-style attention, explicit or through
 scaled_dot_product_attention) and a BERT layer (Hugging Face-style). Used
-by the exporter's tests and the docs; not a model zoo."""
+by the torch-mlir tests; not a model zoo."""
 import math
 
 import torch
