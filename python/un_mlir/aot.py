@@ -3,6 +3,9 @@
 un-opt --un-cpu-pipeline -> mlir-translate --mlir-to-llvmir -> opt -O3 ->
 llc -O3 -> cc -shared. Functions marked `llvm.emit_c_interface` are then
 callable as `_mlir_ciface_<name>` (see `un_mlir.memref`).
+
+Internal helper of the package, tests and benchmarks, not public API
+(docs/api.md).
 """
 import os
 import pathlib

@@ -20,6 +20,9 @@ Blocks (all f32, activations `tensor<B x T x C>`):
 `block_mlir(kind, norm, dims)` returns the function's MLIR text and
 `parameters(kind, norm, dims)` the names and shapes of its arguments;
 `example_inputs` draws arguments at a realistic scale.
+
+Internal helper of the package, tests and benchmarks, not public API
+(docs/api.md).
 """
 import math
 from dataclasses import dataclass

@@ -14,6 +14,9 @@ pipelines are available by name.
 MLIR failures raise `MLIRError`, whose `diagnostics` carry the messages
 and their "file:line:col" locations; wrong arity, dtype, byte order or
 shape raise TypeError / ValueError before anything runs.
+
+Internal helper of the package, tests and benchmarks, not public API
+(docs/api.md).
 """
 import collections
 import os

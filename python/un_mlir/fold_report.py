@@ -3,6 +3,9 @@
 normalization, and folded versus unfolded numbers on the CPU.
 
 Used by examples/report.py and test/python/test_examples.py.
+
+Internal helper of the package, tests and benchmarks, not public API
+(docs/api.md).
 """
 import re
 

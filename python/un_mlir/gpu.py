@@ -4,6 +4,9 @@
 
 writes the PTX of a module lowered with `format=isa` (the `assembly = "..."`
 string of its `gpu.#object`), for ptxas or FileCheck.
+
+Internal helper of the package, tests and benchmarks, not public API
+(docs/api.md).
 """
 import argparse
 import re

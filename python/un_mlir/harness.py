@@ -13,6 +13,9 @@ arrays and return numpy arrays:
 The wrappers are added before the pipeline runs, so passes that split a
 function (hoist-weight-prep) keep them working; to call functions that a
 pass creates, run that pass first (`aot.run_un_opt`) and wrap afterwards.
+
+Internal helper of the package, tests and benchmarks, not public API
+(docs/api.md).
 """
 import re
 

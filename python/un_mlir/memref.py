@@ -3,6 +3,9 @@
 A function marked `llvm.emit_c_interface` is exported as
 `_mlir_ciface_<name>`; each memref argument is passed as a pointer to a
 descriptor {allocated, aligned, offset, sizes[rank], strides[rank]}.
+
+Internal helper of the package, tests and benchmarks, not public API
+(docs/api.md).
 """
 import ctypes
 

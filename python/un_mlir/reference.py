@@ -1,4 +1,7 @@
-"""Independent numpy reference of the Unified Normalization spec (docs/spec.md)."""
+"""Independent numpy reference of the Unified Normalization spec (docs/spec.md).
+
+Public: the spec in numpy (docs/api.md).
+"""
 
 from dataclasses import dataclass
 

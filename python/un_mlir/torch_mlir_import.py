@@ -18,6 +18,9 @@ Two routes for UnifiedNorm (see docs/torch-mlir.md):
     keep it as one call `@un_mlir.unified_norm_infer.<i>(x, gamma, beta,
     running_var, eps)` through torch-mlir's lowering, and
     `--un-raise-norms` turns the call into `un.infer`.
+
+Internal helper of the package, tests and benchmarks, not public API
+(docs/api.md).
 """
 import contextlib
 import os

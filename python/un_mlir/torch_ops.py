@@ -1,6 +1,10 @@
 """`torch.ops.un_mlir.unified_norm_infer`: UnifiedNorm in eval mode as one
 PyTorch custom op, so that an exported graph keeps it intact (the
-"preserved" route into un-mlir; see `un_mlir.torch_mlir_import`)."""
+"preserved" route into un-mlir; see `un_mlir.torch_mlir_import`).
+
+Internal helper of the package, tests and benchmarks, not public API
+(docs/api.md).
+"""
 import torch
 
 

@@ -5,6 +5,9 @@ wrapper that runs it from numpy through the compiled C interface.
 (the rest of the network runs between them). Every tensor result is written
 into a caller-provided buffer (`bufferization.materialize_in_destination`),
 so a call allocates nothing of activation size.
+
+Internal helper of the package, tests and benchmarks, not public API
+(docs/api.md).
 """
 import numpy as np
 
