@@ -99,6 +99,34 @@ def test_jit_input_not_modified_and_noncontiguous_input(infer_exe):
     np.testing.assert_allclose(y, x / np.sqrt(1 + 1e-3), rtol=1e-6)
 
 
+LINEAR = """
+func.func @linear(%x: tensor<5x4xf32>, %w: tensor<4x3xf32>, %gamma: tensor<4xf32>,
+                  %beta: tensor<4xf32>, %rv: tensor<4xf32>) -> tensor<5x3xf32> {
+  %y = un.infer %x, %gamma, %beta, %rv
+    : (tensor<5x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<5x4xf32>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<5x3xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<5x3xf32>) -> tensor<5x3xf32>
+  %m = linalg.matmul ins(%y, %w : tensor<5x4xf32>, tensor<4x3xf32>)
+    outs(%f : tensor<5x3xf32>) -> tensor<5x3xf32>
+  return %m : tensor<5x3xf32>
+}
+"""
+
+
+def test_jit_weights_as_arguments_through_inference_pipeline():
+    """The JIT marks tensor arguments `bufferization.writable = false`;
+    hoisting the weight preparation of folding into new functions keeps those
+    attributes with their arguments (it once left them out of step and
+    crashed)."""
+    rng = np.random.default_rng(3)
+    args = [rng.standard_normal(s).astype(np.float32) for s in [(5, 4), (4, 3), (4,), (4,)]]
+    args.append(rng.uniform(0.5, 2, 4).astype(np.float32))
+    want = compiler.compile(LINEAR).linear(*args)
+    got = compiler.compile(LINEAR, pipeline="un-inference-pipeline,un-cpu-pipeline").linear(*args)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
 def test_jit_argument_errors(infer_exe):
     x = np.zeros((2, 3, 8), np.float32)
     v = np.ones(8, np.float32)

@@ -131,6 +131,10 @@ bool fold::hoistWeightPreparation(func::FuncOp func, SymbolTable &symbols) {
   prep.setVisibility(func.getVisibility());
   if (func->hasAttr(kEmitCInterface))
     prep->setAttr(kEmitCInterface, UnitAttr::get(ctx));
+  // Each argument keeps its attributes (e.g. bufferization.writable).
+  for (auto [i, arg] : llvm::enumerate(prepArgs))
+    if (DictionaryAttr attrs = func.getArgAttrDict(arg))
+      prep.setArgAttrs(i, attrs);
   {
     Block *entry = prep.addEntryBlock();
     IRMapping mapping;
@@ -157,17 +161,25 @@ bool fold::hoistWeightPreparation(func::FuncOp func, SymbolTable &symbols) {
   symbols.insert(folded);
   Block &foldedBody = folded.front();
   unsigned numOriginalArgs = foldedBody.getNumArguments();
-  for (Value v : prepared) {
-    BlockArgument arg = foldedBody.addArgument(v.getType(), v.getLoc());
-    cloneMap.lookup(v).replaceAllUsesWith(arg);
-  }
+  // Through the function interface, so that the type and the argument
+  // attributes (kept by the clone) stay in step with the block arguments.
+  SmallVector<unsigned> newArgIndices(prepared.size(), numOriginalArgs);
+  SmallVector<Location> newArgLocs;
+  for (Value v : prepared)
+    newArgLocs.push_back(v.getLoc());
+  SmallVector<DictionaryAttr> newArgAttrs(prepared.size(),
+                                          DictionaryAttr::get(ctx));
+  if (failed(folded.insertArguments(newArgIndices, TypeRange(preparedTypes),
+                                    newArgAttrs, newArgLocs)))
+    llvm_unreachable("appending arguments to a func.func cannot fail");
+  for (auto [i, v] : llvm::enumerate(prepared))
+    cloneMap.lookup(v).replaceAllUsesWith(
+        foldedBody.getArgument(numOriginalArgs + i));
   for (Operation *op : llvm::reverse(ordered)) {
     Operation *clone = cloneMap.lookup(op);
     if (clone->use_empty())
       clone->erase();
   }
-  folded.setFunctionType(FunctionType::get(ctx, foldedBody.getArgumentTypes(),
-                                           func.getResultTypes()));
   llvm::BitVector unused(foldedBody.getNumArguments());
   SmallVector<unsigned> kept;
   for (unsigned i = 0; i < numOriginalArgs; ++i) {
