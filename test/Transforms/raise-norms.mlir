@@ -117,14 +117,29 @@ func.func @bias_only(%x: tensor<4x16xf32>, %b: tensor<16xf32>) -> tensor<4x16xf3
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #tok = affine_map<(d0, d1) -> (d0, 0)>
 
-// No raise: LayerNorm's statistics are per token; its trailing scale and
-// shift are reported and left alone.
+// No raise: LayerNorm's (here RMSNorm's) statistics are per token (a
+// reduction over the channels, broadcast back along them); its trailing
+// scale and shift are reported and left alone.
 // CHECK-LABEL: func.func @layer_norm_tail(
 // CHECK-NOT: un.
 // CHECK: arith.mulf
 // CHECK: arith.mulf
 // CHECK: arith.addf
-func.func @layer_norm_tail(%x: tensor<4x16xf32>, %rstd: tensor<4x1xf32>, %w: tensor<16xf32>, %b: tensor<16xf32>) -> tensor<4x16xf32> {
+func.func @layer_norm_tail(%x: tensor<4x16xf32>, %w: tensor<16xf32>, %b: tensor<16xf32>) -> tensor<4x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e1 = tensor.empty() : tensor<4x1xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x1xf32>) -> tensor<4x1xf32>
+  %sum = linalg.generic {indexing_maps = [#id, #tok], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<4x16xf32>) outs(%init : tensor<4x1xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %sq = arith.mulf %in, %in : f32
+    %r = arith.addf %sq, %out : f32
+    linalg.yield %r : f32
+  } -> tensor<4x1xf32>
+  %rstd = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%sum : tensor<4x1xf32>) outs(%e1 : tensor<4x1xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = math.rsqrt %in : f32
+    linalg.yield %r : f32
+  } -> tensor<4x1xf32>
   %e = tensor.empty() : tensor<4x16xf32>
   %n = linalg.generic {indexing_maps = [#id, #tok, #id], iterator_types = ["parallel", "parallel"]} ins(%x, %rstd : tensor<4x16xf32>, tensor<4x1xf32>) outs(%e : tensor<4x16xf32>) {
   ^bb0(%in: f32, %in_1: f32, %out: f32):
@@ -346,4 +361,131 @@ func.func @scale_of_other_size(%x: tensor<?x16xf32>, %scale: tensor<3xf32>) -> t
     linalg.yield %r : f32
   } -> tensor<?x16xf32>
   return %1 : tensor<?x16xf32>
+}
+
+// -----
+
+#tok = affine_map<(d0, d1, d2) -> (d0, d1)>
+#id = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#ch = affine_map<(d0, d1, d2) -> (d2)>
+#v = affine_map<(d0) -> (d0)>
+#s = affine_map<(d0) -> ()>
+
+// UnifiedNorm (eval) right after an embedding, trimmed from torch-mlir's
+// output: the gather reads one token id per token, which is no per-token
+// statistic, so the UN is raised (it was reported as a LayerNorm). The
+// chain is UnifiedNorm.infer's own order, (gamma / sqrt(rv + eps)) * x +
+// beta, with eps in a 0-d tensor: un.infer (eps 1e-5, the default, is not
+// printed).
+// CHECK-LABEL: func.func @embedding_then_un(
+// CHECK-SAME: %[[IDS:[^:]*]]: tensor<2x5xi64>, %[[T:[^:]*]]: tensor<32x16xf32>, %[[G:[^:]*]]: tensor<16xf32>, %[[B:[^:]*]]: tensor<16xf32>, %[[RV:[^:]*]]: tensor<16xf32>)
+// CHECK: %[[E:.*]] = linalg.generic {{.*}} ins(%[[IDS]] : tensor<2x5xi64>)
+// CHECK: %[[Y:.*]] = un.infer %[[E]], %[[G]], %[[B]], %[[RV]] : (
+// CHECK: return %[[Y]]
+func.func @embedding_then_un(%ids: tensor<2x5xi64>, %table: tensor<32x16xf32>, %gamma: tensor<16xf32>, %beta: tensor<16xf32>, %rv: tensor<16xf32>) -> tensor<2x5x16xf32> {
+  %eps = arith.constant dense<9.99999974E-6> : tensor<f32>
+  %0 = tensor.empty() : tensor<2x5x16xf32>
+  %1 = linalg.generic {indexing_maps = [#tok, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%ids : tensor<2x5xi64>) outs(%0 : tensor<2x5x16xf32>) {
+  ^bb0(%in: i64, %out: f32):
+    %i = arith.index_cast %in : i64 to index
+    %c = linalg.index 2 : index
+    %x = tensor.extract %table[%i, %c] : tensor<32x16xf32>
+    linalg.yield %x : f32
+  } -> tensor<2x5x16xf32>
+  %2 = tensor.empty() : tensor<16xf32>
+  %3 = linalg.generic {indexing_maps = [#v, #s, #v], iterator_types = ["parallel"]} ins(%rv, %eps : tensor<16xf32>, tensor<f32>) outs(%2 : tensor<16xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.addf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<16xf32>
+  %4 = linalg.generic {indexing_maps = [#v, #v], iterator_types = ["parallel"]} ins(%3 : tensor<16xf32>) outs(%2 : tensor<16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = math.sqrt %in : f32
+    linalg.yield %r : f32
+  } -> tensor<16xf32>
+  %5 = linalg.generic {indexing_maps = [#v, #v, #v], iterator_types = ["parallel"]} ins(%gamma, %4 : tensor<16xf32>, tensor<16xf32>) outs(%2 : tensor<16xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.divf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<16xf32>
+  %6 = linalg.generic {indexing_maps = [#ch, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%5, %1 : tensor<16xf32>, tensor<2x5x16xf32>) outs(%0 : tensor<2x5x16xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.mulf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<2x5x16xf32>
+  %7 = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%6, %beta : tensor<2x5x16xf32>, tensor<16xf32>) outs(%0 : tensor<2x5x16xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.addf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<2x5x16xf32>
+  return %7 : tensor<2x5x16xf32>
+}
+
+// -----
+
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#ch = affine_map<(d0, d1, d2, d3) -> (d3)>
+#v = affine_map<(d0) -> (d0)>
+
+// A channels-last [B, H, W, C] activation (Swin) and UnifiedNorm without
+// bias (a converted RMSNorm): (gamma / sqrt(rv + eps)) * x is un.infer
+// with beta = 0.
+// CHECK-LABEL: func.func @channels_last_no_beta(
+// CHECK-SAME: %[[X:[^:]*]]: tensor<2x3x3x16xf32>, %[[G:[^:]*]]: tensor<16xf32>, %[[RV:[^:]*]]: tensor<16xf32>)
+// CHECK: %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : tensor<16xf32>
+// CHECK: %[[Y:.*]] = un.infer %[[X]], %[[G]], %[[ZERO]], %[[RV]] {eps = 9.99999997E-7 : f32}
+// CHECK: return %[[Y]]
+func.func @channels_last_no_beta(%x: tensor<2x3x3x16xf32>, %gamma: tensor<16xf32>, %rv: tensor<16xf32>) -> tensor<2x3x3x16xf32> {
+  %2 = tensor.empty() : tensor<16xf32>
+  %3 = linalg.generic {indexing_maps = [#v, #v], iterator_types = ["parallel"]} ins(%rv : tensor<16xf32>) outs(%2 : tensor<16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %eps = arith.constant 1.0e-06 : f32
+    %a = arith.addf %in, %eps : f32
+    %r = math.sqrt %a : f32
+    linalg.yield %r : f32
+  } -> tensor<16xf32>
+  %4 = linalg.generic {indexing_maps = [#v, #v, #v], iterator_types = ["parallel"]} ins(%gamma, %3 : tensor<16xf32>, tensor<16xf32>) outs(%2 : tensor<16xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.divf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<16xf32>
+  %0 = tensor.empty() : tensor<2x3x3x16xf32>
+  %5 = linalg.generic {indexing_maps = [#ch, #id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%4, %x : tensor<16xf32>, tensor<2x3x3x16xf32>) outs(%0 : tensor<2x3x3x16xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.mulf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x3x16xf32>
+  return %5 : tensor<2x3x3x16xf32>
+}
+
+// -----
+
+#ch = affine_map<(d0, d1) -> (d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#tok = affine_map<(d0, d1) -> (d0, 0)>
+
+// A per-token factor that is no statistic (a padding mask given as an
+// argument) does not make the scale and shift after it a LayerNorm: they
+// are raised.
+// CHECK-LABEL: func.func @masked_then_scaled(
+// CHECK: %[[M:.*]] = linalg.generic
+// CHECK: un.affine %[[M]]
+func.func @masked_then_scaled(%x: tensor<4x16xf32>, %mask: tensor<4x1xf32>, %w: tensor<16xf32>, %b: tensor<16xf32>) -> tensor<4x16xf32> {
+  %e = tensor.empty() : tensor<4x16xf32>
+  %n = linalg.generic {indexing_maps = [#id, #tok, #id], iterator_types = ["parallel", "parallel"]} ins(%x, %mask : tensor<4x16xf32>, tensor<4x1xf32>) outs(%e : tensor<4x16xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.mulf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<4x16xf32>
+  %1 = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel"]} ins(%n, %w : tensor<4x16xf32>, tensor<16xf32>) outs(%e : tensor<4x16xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.mulf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<4x16xf32>
+  %2 = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel"]} ins(%1, %b : tensor<4x16xf32>, tensor<16xf32>) outs(%e : tensor<4x16xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %r = arith.addf %in, %in_1 : f32
+    linalg.yield %r : f32
+  } -> tensor<4x16xf32>
+  return %2 : tensor<4x16xf32>
 }

@@ -3,7 +3,9 @@ for UnifiedNorm (eval), through real torch-mlir, then
 `un-opt --un-raise-norms --un-inference-pipeline`: every normalization is
 found and folded away (no un op left), and the compiled CPU result equals
 PyTorch's. The same blocks with LayerNorm: every LayerNorm is reported,
-nothing is raised or folded, and the numbers still match."""
+nothing is raised or folded, and the numbers still match. A small
+transformers Llama with its RMSNorms converted (`rmsnorm=True`) goes the
+same way."""
 import subprocess
 
 import numpy as np
@@ -33,7 +35,8 @@ def unified(model, seed):
             with torch.no_grad():
                 m.running_var.copy_(0.5 + torch.rand(m.running_var.shape, generator=g))
                 m.weight.copy_(1 + 0.1 * torch.randn(m.weight.shape, generator=g))
-                m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=g))
+                if m.bias is not None:  # a converted RMSNorm has none
+                    m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=g))
     return model.eval()
 
 
@@ -89,4 +92,46 @@ def test_layer_norm_blocks_are_reported_not_raised(case, tmp_path):
     assert "un." not in folded
     assert remarks.count("per-token normalization") == 2
     got = compile_and_run(folded, inputs, 3, tmp_path)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+
+
+class CausalLM(torch.nn.Module):
+    """logits of a transformers causal LM, with the causal mask and the
+    positions given (torch-mlir has no lowering for the cumsum with which
+    transformers would build them)."""
+
+    def __init__(self, lm):
+        super().__init__()
+        self.lm = lm
+
+    def forward(self, ids):
+        n = ids.shape[1]
+        mask = torch.full((n, n), float("-inf")).triu(1)[None, None]
+        return self.lm(input_ids=ids, attention_mask=mask, position_ids=torch.arange(n)[None],
+                       use_cache=False).logits
+
+
+def test_llama_with_rmsnorms_converted(tmp_path):
+    transformers = pytest.importorskip("transformers")
+    torch.manual_seed(0)
+    config = transformers.LlamaConfig(
+        vocab_size=128, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, intermediate_size=128, max_position_embeddings=64)
+    lm = transformers.LlamaForCausalLM(config)
+    report = convert_layernorm(lm, rmsnorm=True)
+    assert len(report.rmsnorm_swapped) == 5
+    model = unified(CausalLM(lm), seed=4)
+    # The rotary embedding's inverse frequencies are a non-persistent buffer,
+    # which torch-mlir's import of a saved program does not find.
+    for m in model.modules():
+        m._non_persistent_buffers_set.clear()
+    ids = torch.randint(0, 128, (1, 8))
+    want = model(ids).detach().numpy()
+    text = import_model(model, ids)
+    raised, remarks = un_opt(text, RAISE)
+    assert raised.count("un.infer") == 5  # the first right after the embedding
+    assert "per-token normalization" not in remarks
+    folded, _ = un_opt(text, FOLD)
+    assert "un." not in folded
+    got = compile_and_run(folded, (ids,), 3, tmp_path)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())

@@ -283,3 +283,101 @@ def test_convert_transformer_encoder_layer_eval_uses_unified_norm():
         y2 = layer(x)
     # the fast path (which would compute LayerNorm itself) is not taken
     assert not torch.allclose(y1, y2)
+
+
+def _llama():
+    transformers = pytest.importorskip("transformers")
+    config = transformers.LlamaConfig(
+        vocab_size=128, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, intermediate_size=128, max_position_embeddings=64)
+    torch.manual_seed(0)
+    return transformers.LlamaForCausalLM(config)
+
+
+def _rms_modules(model):
+    return [m for m in model.modules() if "rmsnorm" in type(m).__name__.lower()]
+
+
+def test_rmsnorms_are_reported_without_rmsnorm_flag():
+    model = _llama()
+    report = convert_layernorm(model)
+    assert not report.swapped and len(report.skipped) == 5  # 2 per layer + final norm
+    assert all("pass rmsnorm=True" in why for _, why in report.skipped)
+    assert len(_rms_modules(model)) == 5
+
+
+def test_convert_llama_rmsnorms():
+    model = _llama()
+    with torch.no_grad():
+        for m in _rms_modules(model):
+            m.weight.uniform_(0.5, 1.5)
+        weights = {n: m.weight.detach().clone() for n, m in model.named_modules()
+                   if "rmsnorm" in type(m).__name__.lower()}
+    report = convert_layernorm(model, rmsnorm=True, window=2, warmup_iters=5)
+    assert not _rms_modules(model)
+    assert sorted(report.rmsnorm_swapped) == sorted(weights) and not report.skipped
+    assert "5 RMSNorm swapped" in str(report)
+    for name, w in weights.items():
+        un = model.get_submodule(name)
+        assert isinstance(un, UnifiedNorm) and un.bias is None and un.window == 2
+        assert un.eps == 1e-6 and torch.equal(un.weight.detach(), w)
+    model.train()
+    ids = torch.randint(0, 128, (2, 7))
+    out = model(ids, labels=ids)
+    out.loss.backward()
+    assert torch.isfinite(out.loss)
+    norm = model.model.norm
+    assert int(norm.t) == 1 and norm.weight.grad is not None
+
+
+def test_convert_rmsnorm_modules():
+    pytest.importorskip("transformers")
+    from transformers.models.gemma.modeling_gemma import GemmaRMSNorm
+    from transformers.models.t5.modeling_t5 import T5LayerNorm
+
+    torch.manual_seed(0)
+    gemma = GemmaRMSNorm(16)  # output * (1 + weight)
+    t5 = T5LayerNorm(16, eps=1e-5)
+    with torch.no_grad():
+        gemma.weight.uniform_(-0.5, 0.5)
+        t5.weight.uniform_(0.5, 1.5)
+
+    class Gated(nn.Module):  # an RMSNorm that needs a second input
+        def __init__(self):
+            super().__init__()
+            self.weight = nn.Parameter(torch.ones(16))
+            self.eps = 1e-6
+
+        def forward(self, x, gate):
+            return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight * gate
+
+    Gated.__name__ = "GatedRMSNorm"
+    model = nn.Sequential(nn.Linear(16, 16), nn.RMSNorm(16, eps=1e-5), t5, gemma,
+                          nn.RMSNorm(16, elementwise_affine=False), nn.RMSNorm([4, 16]), Gated())
+    report = convert_layernorm(model, rmsnorm=True)
+    assert report.rmsnorm_swapped == ["1", "2", "3", "4"]
+    assert [n for n, _ in report.skipped] == ["5", "6"]
+    assert "last dim" in report.skipped[0][1] and "could not be probed" in report.skipped[1][1]
+    assert isinstance(model[1], UnifiedNorm) and model[1].eps == 1e-5
+    assert torch.equal(model[2].weight.detach(), t5.weight.detach())
+    torch.testing.assert_close(model[3].weight.detach(), 1 + gemma.weight.detach())
+    assert "gamma = 1 + weight" in dict(report.swapped)["3"]
+    assert model[4].weight is None and model[4].bias is None
+    y = nn.Sequential(*model[:5])(torch.randn(2, 3, 16))
+    y.sum().backward()
+    assert model[3].weight.grad is not None
+
+
+def test_converted_rmsnorm_in_eval_is_rmsnorm_at_running_var():
+    """With running_var = the token's mean square, UN's inference map is the
+    RMSNorm's output (gamma = weight, beta = 0)."""
+    torch.manual_seed(1)
+    rms = nn.RMSNorm(8, eps=1e-5)
+    with torch.no_grad():
+        rms.weight.uniform_(0.5, 1.5)
+    x = torch.randn(1, 8)
+    want = rms(x)
+    un = convert_layernorm(rms, rmsnorm=True).model.eval()
+    with torch.no_grad():
+        un.running_var.fill_(float(x.pow(2).mean()))
+    torch.testing.assert_close(un(x), want)

@@ -1,5 +1,6 @@
 """`UnifiedNorm`: Unified Normalization as a PyTorch module, and
-`convert_layernorm`, which swaps it in for every `nn.LayerNorm` of a model.
+`convert_layernorm`, which swaps it in for every `nn.LayerNorm` of a model
+(and, with `rmsnorm=True`, every RMSNorm).
 
 Training follows the spec step by step (docs/spec.md in the repository,
 and `un_mlir.reference`, the numpy transcription it is tested against): the
@@ -315,17 +316,23 @@ class ConversionReport:
     """What `convert_layernorm` did: `swapped` lists (qualified name,
     description), `skipped` lists (qualified name, reason); `model` is the
     converted model (a new module only when the model itself was a
-    LayerNorm)."""
+    normalization). `rmsnorm_swapped` names the entries of `swapped` that
+    were RMSNorms."""
 
     model: nn.Module
     swapped: List[Tuple[str, str]] = dataclasses.field(default_factory=list)
     skipped: List[Tuple[str, str]] = dataclasses.field(default_factory=list)
+    rmsnorm_swapped: List[str] = dataclasses.field(default_factory=list)
 
     def __len__(self):
         return len(self.swapped)
 
     def __str__(self):
-        lines = [f"convert_layernorm: {len(self.swapped)} LayerNorm swapped for UnifiedNorm"
+        n_rms = len(self.rmsnorm_swapped)
+        n_ln = len(self.swapped) - n_rms
+        counts = ", ".join([f"{n_ln} LayerNorm"] * bool(n_ln or not n_rms)
+                           + [f"{n_rms} RMSNorm"] * bool(n_rms))
+        lines = [f"convert_layernorm: {counts} swapped for UnifiedNorm"
                  + (f", {len(self.skipped)} skipped" if self.skipped else "")]
         lines += [f"  {name or '<model>'}: {what}" for name, what in self.swapped]
         lines += [f"  skipped {name or '<model>'}: {why}" for name, why in self.skipped]
@@ -357,33 +364,157 @@ def _disable_fast_path(module):
             module._un_fast_path_disabled = True
 
 
-def convert_layernorm(model, **un_args):
+def _rms_eps(module):
+    """The eps of an RMSNorm-like module (`variance_epsilon` in transformers'
+    Llama/T5 norms, `eps` elsewhere; nn.RMSNorm's eps=None means the
+    dtype's machine epsilon), or None."""
+    for attr in ("variance_epsilon", "eps"):
+        eps = getattr(module, attr, None)
+        if isinstance(eps, (int, float)) and not isinstance(eps, bool):
+            return float(eps)
+    if isinstance(module, nn.RMSNorm) and module.eps is None:
+        weight = module.weight
+        return torch.finfo(weight.dtype if weight is not None else torch.float32).eps
+    return None
+
+
+def _rmsnorm_candidate(module):
+    """(channels, weight, eps) if `module` is shaped like an RMSNorm over the
+    last dim: a leaf with a 1-D `weight` (nn.RMSNorm: or none), an eps and
+    no bias; else None. Whether it computes an RMSNorm is probed apart."""
+    if isinstance(module, (nn.LayerNorm, UnifiedNorm)) or next(module.children(), None) is not None:
+        return None
+    eps = _rms_eps(module)
+    weight = getattr(module, "weight", None)
+    if eps is None or getattr(module, "bias", None) is not None:
+        return None
+    if isinstance(module, nn.RMSNorm):
+        shape = tuple(module.normalized_shape)
+        return (shape[0] if len(shape) == 1 else shape), weight, eps
+    if isinstance(weight, nn.Parameter) and weight.dim() == 1:
+        return weight.shape[0], weight, eps
+    return None
+
+
+def _probe_rmsnorm(module, channels, weight, eps):
+    """Runs `module` (in eval mode) on a probe input. If it computes
+    `x / sqrt(mean(x^2) + eps) * gamma`, returns (form, gamma) with form
+    "weight" (Llama, T5, nn.RMSNorm), "1 + weight" (Gemma-style) or "1" (no
+    weight, gamma None); else a string saying why it is no RMSNorm."""
+    dtype = weight.dtype if weight is not None else torch.float32
+    device = weight.device if weight is not None else None
+    if not dtype.is_floating_point:
+        return f"weight of type {dtype}"
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(3, channels, generator=gen).to(device=device, dtype=dtype)
+    training = module.training
+    try:
+        with torch.no_grad():
+            y = module.eval()(x)  # eval: a stateful module keeps its state
+    except Exception as e:  # noqa: BLE001 (a module that needs other inputs)
+        return f"could not be probed with one [N, {channels}] input ({type(e).__name__}: {e})"
+    finally:
+        module.train(training)
+    if not isinstance(y, torch.Tensor) or y.shape != x.shape:
+        return "its output on a probe input is not a tensor of the input's shape"
+    xf = x.float()
+    normed = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + eps)
+    w = weight.detach().float() if weight is not None else None
+    tol = dict(rtol=1e-4, atol=1e-5) if dtype in (torch.float32, torch.float64) \
+        else dict(rtol=2e-2, atol=2e-2)
+    forms = {"weight": w, "1 + weight": 1 + w} if w is not None else {"1": None}
+    matches = [name for name, g in forms.items()
+               if torch.allclose(y.float(), normed if g is None else normed * g, **tol)]
+    if len(matches) != 1:
+        return ("does not compute x / sqrt(mean(x^2) + eps) * gamma with gamma = weight or "
+                "1 + weight on a probe input" if not matches
+                else "weight and 1 + weight fit a probe input alike")
+    form = matches[0]
+    return form, (None if w is None else forms[form])
+
+
+def _rms_to_unified(module, channels, weight, gamma, un_args):
+    """A UnifiedNorm with gamma (the RMSNorm's scale), no beta, the same eps."""
+    eps = _rms_eps(module)
+    un = UnifiedNorm(channels, eps=eps, elementwise_affine=weight is not None, bias=False,
+                     device=weight.device if weight is not None else None,
+                     dtype=weight.dtype if weight is not None else None, **un_args)
+    if weight is not None:
+        with torch.no_grad():
+            un.weight.copy_(gamma.to(weight.dtype))
+    un.train(module.training)
+    return un
+
+
+def _convert_one(module, name, rmsnorm, un_args, report):
+    """The replacement of `module` (a LayerNorm or an RMSNorm), or None;
+    appends to `report`."""
+    if isinstance(module, nn.LayerNorm):
+        if len(module.normalized_shape) != 1:
+            report.skipped.append((name, f"normalizes over {tuple(module.normalized_shape)}, "
+                                         "UnifiedNorm only over the last dim"))
+            return None
+        un = _to_unified(module, un_args)
+        report.swapped.append((name, f"{module} -> {un}"))
+        return un
+    candidate = _rmsnorm_candidate(module)
+    if candidate is None:
+        return None
+    channels, weight, eps = candidate
+    looks_rms = "rmsnorm" in type(module).__name__.lower() or isinstance(module, nn.RMSNorm)
+    if isinstance(channels, tuple):
+        report.skipped.append((name, f"RMSNorm over {channels}, UnifiedNorm only over the last dim"))
+        return None
+    probe = _probe_rmsnorm(module, channels, weight, eps)
+    if isinstance(probe, str):
+        if looks_rms:  # named like an RMSNorm: say why it was left
+            report.skipped.append((name, f"{type(module).__name__}: {probe}"))
+        return None
+    form, gamma = probe
+    if not eps > 0:
+        report.skipped.append((name, f"RMSNorm with eps={eps}; UnifiedNorm needs eps > 0"))
+        return None
+    if not rmsnorm:
+        report.skipped.append((name, f"RMSNorm ({type(module).__name__}); pass rmsnorm=True to "
+                                     "convert it (gamma = its scale, no beta)"))
+        return None
+    un = _rms_to_unified(module, channels, weight, gamma, un_args)
+    report.swapped.append((name, f"{type(module).__name__}({channels}, eps={eps}) -> {un} "
+                                 f"(RMSNorm: gamma = {form}, no beta)"))
+    report.rmsnorm_swapped.append(name)
+    return un
+
+
+def convert_layernorm(model, *, rmsnorm=False, **un_args):
     """Replaces every `nn.LayerNorm` over the last dim in `model` (in place)
     by a `UnifiedNorm` with the same eps, weight and bias, and the
     hyper-parameters `un_args` (window, warmup_iters, outlier_filtration,
     momentum, r_max, r_warmup, window_bwd). Returns a ConversionReport;
-    LayerNorms over several dims are left alone and listed as skipped."""
-    if isinstance(model, nn.LayerNorm):
-        report = ConversionReport(model=model)
-        if len(model.normalized_shape) != 1:
-            report.skipped.append(("", f"normalizes over {tuple(model.normalized_shape)}, "
-                                       "UnifiedNorm only over the last dim"))
-            return report
-        report.model = _to_unified(model, un_args)
-        report.swapped.append(("", f"{model} -> {report.model}"))
-        return report
+    LayerNorms over several dims are left alone and listed as skipped.
+
+    RMSNorms are recognized by structure and behaviour, not by class name: a
+    leaf module with a 1-D `weight`, an `eps` or `variance_epsilon` and no
+    bias (or an `nn.RMSNorm`) whose output on a probe input is
+    `x / sqrt(mean(x^2) + eps) * gamma`, with gamma = `weight` (transformers'
+    LlamaRMSNorm, T5LayerNorm, ..., `nn.RMSNorm`) or `1 + weight`
+    (Gemma-style). With `rmsnorm=True` each becomes a UnifiedNorm with that
+    gamma, no beta (bias=False) and the same eps; without, they are listed
+    as skipped. Modules named like an RMSNorm that fail the probe (a gated
+    norm, another formula) are listed as skipped with the reason."""
     report = ConversionReport(model=model)
+    top = _convert_one(model, "", rmsnorm, un_args, report)
+    if top is not None:
+        report.model = top
+        return report
+    if report.skipped:  # the model itself is a norm that was left
+        return report
     for parent_name, parent in list(model.named_modules()):
         for child_name, child in list(parent.named_children()):
-            if not isinstance(child, nn.LayerNorm):
-                continue
             name = f"{parent_name}.{child_name}" if parent_name else child_name
-            if len(child.normalized_shape) != 1:
-                report.skipped.append((name, f"normalizes over {tuple(child.normalized_shape)}, "
-                                             "UnifiedNorm only over the last dim"))
+            un = _convert_one(child, name, rmsnorm, un_args, report)
+            if un is None:
                 continue
-            un = _to_unified(child, un_args)
             setattr(parent, child_name, un)
-            _disable_fast_path(parent)
-            report.swapped.append((name, f"{child} -> {un}"))
+            if isinstance(child, nn.LayerNorm):
+                _disable_fast_path(parent)
     return report

@@ -16,9 +16,11 @@
 // Such a chain is an affine map of the activation, y = a * x + b, with
 // per-channel a and b. This pass recognizes the chains and raises them to
 // `un.affine` (a and b computed once per channel), or to `un.infer` when
-// the chain is exactly UN's inference formula, so that un-fold-into-linear
-// can fold them. Normalizations whose statistics are per token (LayerNorm)
-// cannot be folded: they are reported with a remark and left as they are.
+// the chain is exactly UN's inference formula (either the spec's order or
+// UnifiedNorm.infer's, the scale gamma / sqrt(rv + eps) first), so that
+// un-fold-into-linear can fold them. Normalizations whose statistics are
+// per token (LayerNorm, RMSNorm) cannot be folded: they are reported with a
+// remark and left as they are.
 //
 // Frontends that keep UnifiedNorm intact instead (the "preserved" route of
 // python/un_mlir/torch_mlir_import.py) leave a call to an external function
@@ -189,15 +191,47 @@ static std::optional<AffineStep> nextStep(Value value) {
   return matchStep(user, value);
 }
 
-/// True if `value` comes out of a per-token normalization (LayerNorm): its
-/// producer combines it with a value broadcast along the channels.
+/// True if `value` is computed from a statistic: a one-input reduction
+/// (a sum or max over some dim, not a contraction), possibly followed by
+/// elementwise generics and reshapes, within a few ops.
+static bool isComputedFromStatistic(Value value) {
+  SmallVector<Value> worklist = {value};
+  llvm::SmallPtrSet<Operation *, 16> visited;
+  while (!worklist.empty() && visited.size() < 32) {
+    Operation *def = worklist.pop_back_val().getDefiningOp();
+    if (!def || !visited.insert(def).second)
+      continue;
+    if (auto generic = dyn_cast<linalg::GenericOp>(def)) {
+      if (generic.getNumReductionLoops() == 0)
+        llvm::append_range(worklist, generic.getDpsInputs());
+      else if (generic.getNumDpsInputs() == 1)
+        return true;
+    } else if (isa<linalg::ReduceOp>(def)) {
+      return true;
+    } else if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp,
+                   tensor::CastOp, linalg::BroadcastOp>(def)) {
+      worklist.push_back(def->getOperand(0));
+    }
+  }
+  return false;
+}
+
+/// True if `value` comes out of a per-token normalization (LayerNorm,
+/// RMSNorm): its producer combines it with a per-token statistic, a float
+/// value broadcast along the channels that is computed by a reduction.
+/// Other per-token values (an embedding's token ids, a padding mask) do not
+/// make the activation per-token normalized.
 static bool isPerTokenNormalized(Value value) {
   auto producer = value.getDefiningOp<linalg::GenericOp>();
   if (!producer)
     return false;
-  for (OpOperand *input : producer.getDpsInputOperands())
-    if (isPerTokenMap(producer.getMatchingIndexingMap(input)))
+  for (OpOperand *input : producer.getDpsInputOperands()) {
+    auto type = dyn_cast<RankedTensorType>(input->get().getType());
+    if (type && isa<FloatType>(type.getElementType()) &&
+        isPerTokenMap(producer.getMatchingIndexingMap(input)) &&
+        isComputedFromStatistic(input->get()))
       return true;
+  }
   return false;
 }
 
@@ -216,11 +250,16 @@ static std::optional<double> scalarConstant(Value v) {
   return std::nullopt;
 }
 
-/// The single-op body of a [C] elementwise generic with one input.
-static Operation *unaryChannelBody(Value v) {
+/// The op that a [C] elementwise generic with one to `maxInputs` inputs,
+/// all read elementwise or as a 0-d scalar, yields from its body.
+static Operation *channelBody(Value v, unsigned maxInputs = 1) {
   auto op = v.getDefiningOp<linalg::GenericOp>();
-  if (!op || op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
-      op.getNumLoops() != 1 || op.getNumParallelLoops() != 1)
+  if (!op || op.getNumDpsInputs() < 1 || op.getNumDpsInputs() > maxInputs ||
+      op.getNumDpsInits() != 1 || op.getNumLoops() != 1 ||
+      op.getNumParallelLoops() != 1 ||
+      llvm::any_of(op.getIndexingMapsArray(), [](AffineMap map) {
+        return !map.isIdentity() && map.getNumResults() != 0;
+      }))
     return nullptr;
   Block &body = op.getRegion().front();
   auto yield = cast<linalg::YieldOp>(body.getTerminator());
@@ -230,11 +269,30 @@ static Operation *unaryChannelBody(Value v) {
   return def;
 }
 
+/// A constant eps in the body of `generic`: a scalar constant, or the
+/// block argument of a constant splat input (torch-mlir passes a Python
+/// float held in a tensor as a 0-d `tensor<f32>`).
+static std::optional<double> epsConstant(linalg::GenericOp generic, Value v) {
+  auto arg = dyn_cast<BlockArgument>(v);
+  if (!arg || arg.getOwner() != generic.getBody())
+    return scalarConstant(v);
+  DenseFPElementsAttr attr;
+  if (arg.getArgNumber() >= generic.getNumDpsInputs() ||
+      !matchPattern(generic.getDpsInputs()[arg.getArgNumber()],
+                    m_Constant(&attr)) ||
+      !attr.isSplat())
+    return std::nullopt;
+  APFloat value = attr.getSplatValue<APFloat>();
+  bool lost;
+  value.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &lost);
+  return value.convertToDouble();
+}
+
 /// Matches `std` = sqrt(runningVar + eps) as frontends emit it (two [C]
 /// generics or one); returns runningVar and eps.
 static std::optional<std::pair<Value, double>>
 matchStandardDeviation(Value std) {
-  Operation *sqrt = unaryChannelBody(std);
+  Operation *sqrt = channelBody(std);
   if (!sqrt || !isa<math::SqrtOp>(sqrt))
     return std::nullopt;
   auto sqrtGeneric = std.getDefiningOp<linalg::GenericOp>();
@@ -246,18 +304,41 @@ matchStandardDeviation(Value std) {
       inner && inner->getBlock() == &sqrtBody)
     add = inner; // sqrt(in + eps) in one generic
   else if (sqrtArg == sqrtBody.getArgument(0))
-    add = unaryChannelBody(sum); // a generic for the sum, one for the sqrt
+    add = channelBody(sum, 2); // a generic for the sum, one for the sqrt
   if (!add || !isa<arith::AddFOp>(add))
     return std::nullopt;
   Block *addBody = add->getBlock();
   auto addGeneric = cast<linalg::GenericOp>(addBody->getParentOp());
+  // runningVar is the first input, read elementwise.
   Value in = addBody->getArgument(0);
+  if (!addGeneric.getIndexingMapsArray()[0].isIdentity() ||
+      (add->getOperand(0) != in && add->getOperand(1) != in))
+    return std::nullopt;
   Value epsValue =
       add->getOperand(0) == in ? add->getOperand(1) : add->getOperand(0);
-  std::optional<double> eps = scalarConstant(epsValue);
-  if (!eps || (add->getOperand(0) != in && add->getOperand(1) != in))
+  std::optional<double> eps = epsConstant(addGeneric, epsValue);
+  if (!eps)
     return std::nullopt;
   return std::make_pair(addGeneric.getDpsInputs()[0], *eps);
+}
+
+/// Matches `scale` = gamma / sqrt(runningVar + eps) computed per channel
+/// (UnifiedNorm.infer's order: the scale first, then `scale * x + beta`);
+/// returns gamma, runningVar and eps.
+static std::optional<std::tuple<Value, Value, double>>
+matchScaleOverStandardDeviation(Value scale) {
+  Operation *div = channelBody(scale, 2);
+  auto generic = scale.getDefiningOp<linalg::GenericOp>();
+  if (!div || !isa<arith::DivFOp>(div) || generic.getNumDpsInputs() != 2 ||
+      div->getOperand(0) != generic.getBody()->getArgument(0) ||
+      div->getOperand(1) != generic.getBody()->getArgument(1) ||
+      !generic.getIndexingMapsArray()[0].isIdentity() ||
+      !generic.getIndexingMapsArray()[1].isIdentity())
+    return std::nullopt;
+  auto std = matchStandardDeviation(generic.getDpsInputs()[1]);
+  if (!std)
+    return std::nullopt;
+  return std::make_tuple(generic.getDpsInputs()[0], std->first, std->second);
 }
 
 /// A [C] view of a channel vector ([C] or [1, ..., 1, C]).
@@ -360,37 +441,59 @@ static std::pair<Value, Value> buildScaleAndShift(OpBuilder &b, Location loc,
   return {scale, shift};
 }
 
-/// If `chain` is exactly UN inference, gamma * x / sqrt(rv + eps) + beta,
-/// returns (gamma, beta, rv, eps).
+/// If `chain` is exactly UN inference, returns (gamma, beta, rv, eps), beta
+/// null when the chain has no shift (beta = 0). The forms:
+///  - gamma * x / sqrt(rv + eps) + beta (the spec's formula, in any order of
+///    the product and the quotient);
+///  - (gamma / sqrt(rv + eps)) * x [+ beta], the scale computed per channel
+///    first (UnifiedNorm.infer; without beta: a converted RMSNorm).
 static std::optional<std::tuple<Value, Value, Value, double>>
-matchUNInference(ArrayRef<AffineStep> chain, Type elementType) {
-  if (chain.size() != 3 || chain[2].kind != AffineStep::Add)
-    return std::nullopt;
-  const AffineStep *mul = nullptr, *div = nullptr;
-  for (const AffineStep &s : chain.take_front(2)) {
-    if (s.kind == AffineStep::Mul)
-      mul = &s;
-    else if (s.kind == AffineStep::Div)
-      div = &s;
-  }
-  if (!mul || !div)
-    return std::nullopt;
-  for (const AffineStep *s : {mul, div, &chain[2]})
-    if (s->vectorIsScalar ||
-        cast<RankedTensorType>(s->vector.getType()).getRank() != 1)
+matchUNInference(ArrayRef<AffineStep> chain, RankedTensorType xType) {
+  for (const AffineStep &s : chain)
+    if (s.vectorIsScalar ||
+        cast<RankedTensorType>(s.vector.getType()).getRank() != 1)
       return std::nullopt;
-  auto stdMatch = matchStandardDeviation(div->vector);
-  if (!stdMatch || !(stdMatch->second > 0.0))
+  Value gamma, beta, rv;
+  double eps;
+  if (chain.size() == 3 && chain[2].kind == AffineStep::Add) {
+    const AffineStep *mul = nullptr, *div = nullptr;
+    for (const AffineStep &s : chain.take_front(2)) {
+      if (s.kind == AffineStep::Mul)
+        mul = &s;
+      else if (s.kind == AffineStep::Div)
+        div = &s;
+    }
+    if (!mul || !div)
+      return std::nullopt;
+    auto stdMatch = matchStandardDeviation(div->vector);
+    if (!stdMatch)
+      return std::nullopt;
+    std::tie(rv, eps) = *stdMatch;
+    gamma = mul->vector;
+    beta = chain[2].vector;
+  } else if ((chain.size() == 1 ||
+              (chain.size() == 2 && chain[1].kind == AffineStep::Add)) &&
+             chain[0].kind == AffineStep::Mul) {
+    auto scale = matchScaleOverStandardDeviation(chain[0].vector);
+    if (!scale)
+      return std::nullopt;
+    std::tie(gamma, rv, eps) = *scale;
+    if (chain.size() == 2)
+      beta = chain[1].vector;
+    else if (xType.isDynamicDim(xType.getRank() - 1))
+      return std::nullopt; // no static shape for a zero beta
+  } else {
     return std::nullopt;
-  Value rv = stdMatch->first;
+  }
+  Type elementType = xType.getElementType();
   auto rvType = cast<RankedTensorType>(rv.getType());
-  auto gammaType = cast<RankedTensorType>(mul->vector.getType());
-  auto betaType = cast<RankedTensorType>(chain[2].vector.getType());
-  if (rvType.getRank() != 1 || !rvType.getElementType().isF32() ||
-      gammaType.getElementType() != elementType ||
-      betaType.getElementType() != elementType)
+  if (!(eps > 0.0) || rvType.getRank() != 1 ||
+      !rvType.getElementType().isF32() ||
+      cast<RankedTensorType>(gamma.getType()).getElementType() != elementType ||
+      (beta &&
+       cast<RankedTensorType>(beta.getType()).getElementType() != elementType))
     return std::nullopt;
-  return std::make_tuple(mul->vector, chain[2].vector, rv, stdMatch->second);
+  return std::make_tuple(gamma, beta, rv, eps);
 }
 
 /// Name prefix of the external functions that stand for UnifiedNorm in
@@ -524,8 +627,16 @@ struct UNRaiseNormsPass : un::impl::UNRaiseNormsBase<UNRaiseNormsPass> {
     Location loc = last.getLoc();
     auto type = cast<RankedTensorType>(activation.getType());
     Value replacement;
-    if (auto un = matchUNInference(chain, type.getElementType())) {
+    if (auto un = matchUNInference(chain, type)) {
       auto [gamma, beta, rv, eps] = *un;
+      if (!beta) {
+        auto betaType = RankedTensorType::get({type.getShape().back()},
+                                              type.getElementType());
+        beta = arith::ConstantOp::create(
+            rewriter, loc, betaType,
+            DenseElementsAttr::get(
+                betaType, rewriter.getFloatAttr(type.getElementType(), 0.0)));
+      }
       replacement =
           InferOp::create(rewriter, loc, type, activation, gamma, beta, rv,
                           rewriter.getF32FloatAttr(float(eps)));

@@ -91,15 +91,17 @@ def UNRaiseNorms : Pass<"un-raise-norms"> {
     (`+`, `-`, `*`, `/`). Such a chain is the affine map `a * x + b` with
     per-channel `a` and `b`: it is raised to `un.affine` (with `a` and `b`
     computed by small `[C]` generics, once per channel), or to `un.infer`
-    when it is exactly `gamma * x / sqrt(running_var + eps) + beta`, so
-    that `un-fold-into-linear` can fold it. Chains without a scale (a bias
-    add) are left alone. Normalizations with per-token statistics
-    (LayerNorm) cannot fold: they are reported with a remark and left
+    when it is exactly `gamma * x / sqrt(running_var + eps) + beta` or
+    `(gamma / sqrt(running_var + eps)) * x [+ beta]` (no beta: beta = 0),
+    so that `un-fold-into-linear` can fold it. Chains without a scale (a
+    bias add) are left alone. Normalizations with per-token statistics
+    (LayerNorm, RMSNorm: the activation scaled by a reduction over its
+    channels) cannot fold: they are reported with a remark and left
     unchanged. Calls to `@un_mlir.unified_norm_infer*(x, gamma, beta,
     running_var) {un.eps = ...}`, which frontends that keep UnifiedNorm
     intact emit, become `un.infer`.
 
-    Before (torch-mlir's output for UnifiedNorm in eval):
+    Before (UnifiedNorm's formula in eval, as torch-mlir emits it):
 
     ```mlir
     %1 = linalg.generic ins(%gamma, %x : tensor<8xf32>, tensor<3x8xf32>) {mulf}
