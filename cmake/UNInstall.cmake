@@ -53,3 +53,16 @@ write_basic_package_version_file(
 install(FILES ${PROJECT_BINARY_DIR}/UNConfig.cmake
   ${PROJECT_BINARY_DIR}/UNConfigVersion.cmake
   DESTINATION ${UN_INSTALL_CMAKE_DIR})
+
+# `pip install .` (scikit-build-core, pyproject.toml) builds and installs
+# only the component un_wheel: the un_mlir package with its native module,
+# the tools in un_mlir/bin (found by un_mlir.tools.un_tool) and the plugin
+# in un_mlir/lib. A plain `cmake --install` does not see these rules.
+if(SKBUILD)
+  install(TARGETS un-opt un-lsp-server RUNTIME DESTINATION un_mlir/bin
+    COMPONENT un_wheel)
+  install(TARGETS UNPlugin LIBRARY DESTINATION un_mlir/lib COMPONENT un_wheel)
+  if(UN_ENABLE_PYTHON)
+    install(TARGETS _native LIBRARY DESTINATION un_mlir COMPONENT un_wheel)
+  endif()
+endif()
