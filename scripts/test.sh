@@ -2,8 +2,9 @@
 # Runs the whole un-mlir test suite: installs what is missing, checks the
 # style (ruff with ruff.toml for Python, clang-format-22 with .clang-format
 # for C++; TableGen is left as written, as upstream MLIR does: clang-format
-# splits its strings), builds, then runs the lit/FileCheck suite (check-un)
-# and the Python tests (pytest).
+# splits its strings), builds, then runs the lit/FileCheck suite (check-un),
+# the Python tests (pytest) and a bounded run of the un-opt fuzzer (a fixed
+# seed: the same mutants on every machine; docs/pipelines.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,3 +14,4 @@ git ls-files '*.cpp' '*.h' | xargs clang-format-22 --dry-run -Werror
 scripts/build.sh
 cmake --build build --target check-un
 python3 -m pytest -q test/python
+python3 test/fuzz/fuzz_un_opt.py --runs 200 --seed 1 --out build/fuzz-failures
