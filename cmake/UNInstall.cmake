@@ -31,9 +31,9 @@ install(TARGETS ${UN_LIBRARIES}
   LIBRARY DESTINATION lib
   INCLUDES DESTINATION include)
 # Installed tools find libMLIR.so / libLLVM.so where LLVM keeps them.
-set_target_properties(un-opt un-lsp-server UNPlugin PROPERTIES
+set_target_properties(un-opt un-translate un-lsp-server UNPlugin PROPERTIES
   INSTALL_RPATH "\$ORIGIN/../lib;${LLVM_LIBRARY_DIR}")
-install(TARGETS un-opt un-lsp-server RUNTIME DESTINATION bin)
+install(TARGETS un-opt un-translate un-lsp-server RUNTIME DESTINATION bin)
 install(TARGETS UNPlugin LIBRARY DESTINATION lib)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/un DESTINATION include
   FILES_MATCHING PATTERN "*.h" PATTERN "*.td")
@@ -59,7 +59,7 @@ install(FILES ${PROJECT_BINARY_DIR}/UNConfig.cmake
 # the tools in un_mlir/bin (found by un_mlir.tools.un_tool) and the plugin
 # in un_mlir/lib. A plain `cmake --install` does not see these rules.
 if(SKBUILD)
-  install(TARGETS un-opt un-lsp-server RUNTIME DESTINATION un_mlir/bin
+  install(TARGETS un-opt un-translate un-lsp-server RUNTIME DESTINATION un_mlir/bin
     COMPONENT un_wheel)
   install(TARGETS UNPlugin LIBRARY DESTINATION un_mlir/lib COMPONENT un_wheel)
   if(UN_ENABLE_PYTHON)

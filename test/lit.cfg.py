@@ -30,6 +30,7 @@ llvm_config.with_environment("PATH", config.un_tools_dir, append_path=True)
 
 tools = [
     "un-opt",
+    "un-translate",
     "un-lsp-server",
     ToolSubst("%python", config.python_executable, unresolved="ignore"),
 ]

@@ -1,7 +1,7 @@
 """Compile time of a whole encoder: CPU seconds of each step that turns
 `blocks.encoder_mlir` (N layers, UN, weights as arguments) into an object
 file, as un_mlir.aot does it: un-opt (--un-inference-pipeline{pack-weights=true}, then
---un-cpu-pipeline), mlir-translate, opt -O3, llc -O3 (-mcpu=native).
+--un-cpu-pipeline), un-translate (bitcode), opt -O3, llc -O3 (-mcpu=native).
 
 CPU time of the child processes (user + system), so time spent waiting
 for a core on a shared machine does not count; the best of `--repeat` runs
@@ -22,7 +22,7 @@ from common import cpu_description  # noqa: E402
 from un_mlir import aot, blocks  # noqa: E402
 from un_mlir.tools import llvm_tool, un_tool  # noqa: E402
 
-STEPS = ("un-opt", "mlir-translate", "opt", "llc")
+STEPS = ("un-opt", "un-translate", "opt", "llc")
 
 
 def children_cpu():
@@ -35,7 +35,7 @@ def compile_once(text, obj):
     target = [f"-mtriple={aot.host_triple()}", "-mcpu=native"]
     commands = [
         [un_tool("un-opt"), "--pass-pipeline=builtin.module(un-inference-pipeline{pack-weights=true},un-cpu-pipeline)"],
-        [llvm_tool("mlir-translate"), "--mlir-to-llvmir"],
+        [un_tool("un-translate"), "--mlir-to-llvmbc"],
         [llvm_tool("opt"), "-O3", *target],
         [llvm_tool("llc"), "-O3", *target, "-filetype=obj", "-o", str(obj)],
     ]

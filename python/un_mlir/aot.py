@@ -1,6 +1,6 @@
 """Ahead-of-time compilation of MLIR with un ops to a host shared library.
 
-un-opt --un-cpu-pipeline -> mlir-translate --mlir-to-llvmir -> opt -O3 ->
+un-opt --un-cpu-pipeline -> un-translate --mlir-to-llvmbc -> opt -O3 ->
 llc -O3 -> cc -shared. Functions marked `llvm.emit_c_interface` are then
 callable as `_mlir_ciface_<name>` (see `un_mlir.memref`).
 
@@ -56,13 +56,6 @@ def run_un_opt_with_remarks(mlir_text, pipeline):
     return proc.stdout.decode(), notes
 
 
-def lower_to_llvm_ir(mlir_text, pipeline="un-cpu-pipeline"):
-    """MLIR text -> LLVM IR text, through un-opt's `pipeline` (a name or a
-    sequence of names, see `pipeline_args`)."""
-    llvm_dialect = _run([un_tool("un-opt"), *pipeline_args(pipeline)], mlir_text.encode())
-    return _run([llvm_tool("mlir-translate"), "--mlir-to-llvmir"], llvm_dialect)
-
-
 def _for_cpu(pipeline, cpu):
     """`pipeline` with the CPU code generation told about `cpu` (an
     `un-cpu-pipeline` stage without options gets `cpu=`; `native` is the
@@ -82,22 +75,26 @@ def host_triple():
 def compile_shared_library(mlir_text, output, cpu="native", pipeline="un-cpu-pipeline"):
     """Compiles `mlir_text` into the shared library `output` for `cpu`.
 
-    The triple is passed explicitly: mlir-translate emits a module without
-    one, and without it LLVM's cost model sees no vector registers and
-    leaves every loop scalar. Code that runs on all cores
-    (`un-cpu-pipeline{threads=true}`) is linked with LLVM's OpenMP runtime
-    (Debian's libomp-22-dev).
+    un-opt's `pipeline`, then un-translate to LLVM bitcode (not text: a
+    model's weights are constants in the module, and as LLVM IR text they
+    took most of the compile time), opt -O3, llc -O3. The triple is passed
+    explicitly: the translation emits a module without one, and without it
+    LLVM's cost model sees no vector registers and leaves every loop
+    scalar. Code that runs on all cores (`un-cpu-pipeline{threads=true}`)
+    is linked with LLVM's OpenMP runtime (Debian's libomp-22-dev).
     """
     output = pathlib.Path(output)
     target = [f"-mtriple={host_triple()}", f"-mcpu={cpu}"]
-    llvm_ir = lower_to_llvm_ir(mlir_text, _for_cpu(pipeline, cpu))
-    optimized = _run([llvm_tool("opt"), "-O3", *target], llvm_ir)
+    llvm_dialect = _run([un_tool("un-opt"), *pipeline_args(_for_cpu(pipeline, cpu))],
+                        mlir_text.encode())
+    bitcode = _run([un_tool("un-translate"), "--mlir-to-llvmbc"], llvm_dialect)
+    optimized = _run([llvm_tool("opt"), "-O3", *target], bitcode)
     with tempfile.TemporaryDirectory() as tmp:
         obj = pathlib.Path(tmp) / "module.o"
         _run([llvm_tool("llc"), "-O3", *target, "-filetype=obj",
               "-relocation-model=pic", "-o", str(obj)], optimized)
         libs = ["-lm"]
-        if b"__kmpc_" in optimized:  # un-cpu-pipeline{threads=true}: OpenMP
+        if re.search(rb"\bomp\.", llvm_dialect):  # un-cpu-pipeline{threads=true}: OpenMP
             libs = [f"-L{LLVM_LIB}", f"-Wl,-rpath,{LLVM_LIB}", "-lomp", *libs]
         # -Bsymbolic: calls inside the library stay inside it, even where a
         # program defines a function of the same name (a model's @main).
