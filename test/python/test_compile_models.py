@@ -163,6 +163,10 @@ def test_model(name, tmp_path):
     # The artifact, loaded in a fresh process (no torch: flat numpy arrays;
     # with torch: the model's own result type).
     artifact = compiled.save(tmp_path / "model")
+    # Weights are constants, prepared at compile time: no per-call preparation.
+    symbols = subprocess.run(["nm", "-D", "--defined-only", str(artifact / "model.so")],
+                             capture_output=True, text=True, check=True).stdout
+    assert "prepare_weights" not in symbols
     a, k = inputs_at(name, 4)
     flat = [t.numpy() for t in pytree.tree_leaves((a, k))]
     with torch.no_grad():
