@@ -14,7 +14,7 @@ so `state_dict()` / `load_state_dict()` resume a run mid-sequence. The
 statistics buffers stay f32 when the module is converted to f16/bf16.
 """
 import dataclasses
-from typing import List, Tuple
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import nn
@@ -194,9 +194,11 @@ class UnifiedNorm(nn.Module):
     `gamma * x / sqrt(running_var + eps) + beta`.
     """
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
-                 device=None, dtype=None, *, window=4, window_bwd=None, warmup_iters=4000,
-                 outlier_filtration=False, momentum=0.9, r_max=5.0, r_warmup=1000):
+    def __init__(self, normalized_shape: Union[int, Sequence[int]], eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True, device=None, dtype=None,
+                 *, window: int = 4, window_bwd: Optional[int] = None,
+                 warmup_iters: int = 4000, outlier_filtration: bool = False,
+                 momentum: float = 0.9, r_max: float = 5.0, r_warmup: int = 1000) -> None:
         super().__init__()
         if isinstance(normalized_shape, (tuple, list, torch.Size)):
             if len(normalized_shape) != 1:
@@ -277,7 +279,8 @@ class UnifiedNorm(nn.Module):
                 setattr(self, name, old.to(device=new.device))
         return self
 
-    def forward(self, x, pad_mask=None):
+    def forward(self, x: torch.Tensor,
+                pad_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         C = self.num_features
         if x.shape[-1] != C:
             raise ValueError(f"UnifiedNorm({C}) got an input with last dim {x.shape[-1]}")
@@ -290,7 +293,7 @@ class UnifiedNorm(nn.Module):
             return _UnifiedNormFunction.apply(x, self.weight, self.bias, self, pad_mask)
         return self.infer(x)
 
-    def infer(self, x):
+    def infer(self, x: torch.Tensor) -> torch.Tensor:
         """The inference map, differentiable by autograd."""
         ct = _compute_dtype(x.dtype)
         denom = torch.sqrt(self.running_var.to(ct) + torch.tensor(self.eps, dtype=ct))
@@ -485,7 +488,8 @@ def _convert_one(module, name, rmsnorm, un_args, report):
     return un
 
 
-def convert_layernorm(model, *, rmsnorm=False, **un_args):
+def convert_layernorm(model: nn.Module, *, rmsnorm: bool = False,
+                      **un_args) -> "ConversionReport":
     """Replaces every `nn.LayerNorm` over the last dim in `model` (in place)
     by a `UnifiedNorm` with the same eps, weight and bias, and the
     hyper-parameters `un_args` (window, warmup_iters, outlier_filtration,
