@@ -69,7 +69,8 @@ def test_installed_package_is_self_contained(installed):
         import json, un_mlir, un_mlir.compiler as c, un_mlir.tools as t
         assert c.is_registered('un-cpu-pipeline')
         print(json.dumps({"package": un_mlir.__file__, "native": c.native().__file__,
-                          "un-opt": t.un_tool("un-opt"), "un-lsp-server": t.un_tool("un-lsp-server")}))
+                          "un-opt": t.un_tool("un-opt"), "un-translate": t.un_tool("un-translate"),
+                          "un-lsp-server": t.un_tool("un-lsp-server")}))
         """))
     paths = {k: pathlib.Path(v).resolve() for k, v in json.loads(out).items()}
     for what, path in paths.items():
