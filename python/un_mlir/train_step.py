@@ -4,7 +4,8 @@ wrapper that runs it from numpy through the compiled C interface.
 `un_forward` and `un_backward` are two functions, as a framework calls them
 (the rest of the network runs between them). Every tensor result is written
 into a caller-provided buffer (`bufferization.materialize_in_destination`),
-so a call allocates nothing of activation size.
+so a call allocates nothing of activation size, and the state is updated
+in place.
 
 Internal helper of the package, tests and benchmarks, not public API
 (docs/api.md).
@@ -16,31 +17,57 @@ from . import aot, memref
 _ELEMENT_TYPES = {"f32": "f32", "f16": "f16", "bf16": "bf16"}
 
 
+def _dims(shape):
+    return "".join(("?" if d is None else str(d)) + "x" for d in shape)
+
+
 def _tensor(shape, elt):
-    return "tensor<" + "x".join(str(d) for d in shape) + f"x{elt}>"
+    return f"tensor<{_dims(shape)}{elt}>"
 
 
 def _memref(shape, elt):
-    return "memref<" + "x".join(str(d) for d in shape) + f"x{elt}>"
+    return f"memref<{_dims(shape)}{elt}>"
 
 
-def train_step_mlir(shape, window_fwd=4, window_bwd=4, dtype="f32", *, eps=1e-5,
-                    momentum=0.9, warmup_iters=4000, outlier_filtration=False,
-                    r_max=5.0, r_warmup=1000):
-    """MLIR text with `un_forward` and `un_backward` for activations `shape`."""
+def train_step_mlir(shape, window_fwd=4, window_bwd=4, dtype="f32", *, mask=False,
+                    save_input=False, eps=1e-5, momentum=0.9, warmup_iters=4000,
+                    outlier_filtration=False, r_max=5.0, r_warmup=1000):
+    """MLIR text with `un_forward` and `un_backward` for activations `shape`
+    (None: a dynamic dim; the last one, C, is static):
+
+        un_forward(x, gamma, beta, running_var, win_x2, t, skips,
+                   y, z, var, r, skip, step [, mask])
+        un_backward(gy, z, var, r, skip, step, gamma, ema_gz, win_gz,
+                    gx, ggamma, gbeta)
+
+    The state (running_var, win_x2, ema_gz, win_gz, and the 0-d i64 `t` and
+    `skips`) is updated in place: `un_forward` increments `t` (the last
+    step) and runs step `t + 1`, which it also writes to the 0-d `step`;
+    `skip` is a 0-d i1. With `mask`, `un_forward` takes the padding mask
+    (i1, `shape` without C) last. With `save_input`, `un_forward` has no
+    `z` output and `un_backward` takes `x` instead of `z` and normalizes it
+    again (`un.normalize`, the op the forward computes z with): the
+    backward keeps the input alive, as LayerNorm's does, not a second
+    activation-sized tensor."""
     elt = _ELEMENT_TYPES[dtype]
     C = shape[-1]
     X, XM = _tensor(shape, elt), _memref(shape, elt)
+    K, KM = _tensor(shape[:-1], "i1"), _memref(shape[:-1], "i1")
     V, VM = _tensor([C], "f32"), _memref([C], "f32")
     G, GM = _tensor([C], elt), _memref([C], elt)
     WF, WFM = _tensor([window_fwd, C], "f32"), _memref([window_fwd, C], "f32")
     WB, WBM = _tensor([window_bwd, C], "f32"), _memref([window_bwd, C], "f32")
+    I64, I1 = "memref<i64>", "memref<i1>"
     of = "true" if outlier_filtration else "false"
     fwd_attrs = (f"{{eps = {eps:e} : f32, momentum = {momentum:e} : f32, "
                  f"warmup_iters = {warmup_iters} : i64, outlier_filtration = {of}, "
                  f"r_max = {r_max:e} : f32, r_warmup = {r_warmup} : i64}}")
     bwd_attrs = (f"{{eps = {eps:e} : f32, momentum = {momentum:e} : f32, "
                  f"warmup_iters = {warmup_iters} : i64}}")
+
+    def signature(name, args):
+        return (f"func.func @{name}(" + ", ".join(f"%{n}: {m}" for n, m in args)
+                + ") attributes {llvm.emit_c_interface} {\n")
 
     def to_tensor(name, m, t):
         return f"  %{name} = bufferization.to_tensor %{name}_m restrict : {m} to {t}\n"
@@ -49,45 +76,59 @@ def train_step_mlir(shape, window_fwd=4, window_bwd=4, dtype="f32", *, eps=1e-5,
         return (f"  bufferization.materialize_in_destination %{value} in restrict writable "
                 f"%{dest} : ({t}, {m}) -> ()\n")
 
-    fwd = (f"func.func @un_forward(%x_m: {XM}, %gamma_m: {GM}, %beta_m: {GM}, "
-           f"%rv_m: {VM}, %win_m: {WFM}, %scalars: memref<2xi64>, "
-           f"%y_o: {XM}, %z_o: {XM}, %var_o: {VM}, %r_o: {VM}, %rv_o: {VM}, "
-           f"%win_o: {WFM}, %scalars_o: memref<2xi64>) attributes {{llvm.emit_c_interface}} {{\n")
-    for name, m, t in (("x", XM, X), ("gamma", GM, G), ("beta", GM, G), ("rv", VM, V),
-                       ("win", WFM, WF)):
-        fwd += to_tensor(name, m, t)
-    fwd += ("  %c0 = arith.constant 0 : index\n  %c1 = arith.constant 1 : index\n"
-            "  %t = memref.load %scalars[%c0] : memref<2xi64>\n"
-            "  %skips = memref.load %scalars[%c1] : memref<2xi64>\n"
-            f"  %y, %z, %var, %r, %skip, %rv1, %win1, %skips1 = \"un.train_forward\"(%x, %gamma, "
-            f"%beta, %rv, %win, %t, %skips) {fwd_attrs} : ({X}, {G}, {G}, {V}, {WF}, i64, i64) "
-            f"-> ({X}, {X}, {V}, {V}, i1, {V}, {WF}, i64)\n")
-    for value, dest, t, m in (("y", "y_o", X, XM), ("z", "z_o", X, XM), ("var", "var_o", V, VM),
-                              ("r", "r_o", V, VM), ("rv1", "rv_o", V, VM),
-                              ("win1", "win_o", WF, WFM)):
-        fwd += store(value, dest, t, m)
-    fwd += ("  %skip64 = arith.extui %skip : i1 to i64\n"
-            "  memref.store %skip64, %scalars_o[%c0] : memref<2xi64>\n"
-            "  memref.store %skips1, %scalars_o[%c1] : memref<2xi64>\n  return\n}\n")
+    def update(value, dest, t, m):
+        """The state `dest` (also read as a tensor) := `value`, through a
+        buffer of its own (all reads of the old state come first; the
+        buffer deallocation pipeline frees it)."""
+        return (f"  %{value}_b = memref.alloc() : {m}\n" + store(value, f"{value}_b", t, m)
+                + f"  memref.copy %{value}_b, %{dest} : {m} to {m}\n")
 
-    bwd = (f"func.func @un_backward(%gy_m: {XM}, %z_m: {XM}, %var_m: {VM}, %r_m: {VM}, "
-           f"%gamma_m: {GM}, %ema_m: {VM}, %wgz_m: {WBM}, %scalars: memref<2xi64>, "
-           f"%gx_o: {XM}, %ggamma_o: {GM}, %gbeta_o: {GM}, %ema_o: {VM}, %wgz_o: {WBM}) "
-           "attributes {llvm.emit_c_interface} {\n")
-    for name, m, t in (("gy", XM, X), ("z", XM, X), ("var", VM, V), ("r", VM, V),
+    fwd_args = [("x_m", XM), ("gamma_m", GM), ("beta_m", GM), ("rv_m", VM), ("win_m", WFM),
+                ("t_m", I64), ("skips_m", I64), ("y_o", XM)]
+    fwd_args += [] if save_input else [("z_o", XM)]
+    fwd_args += [("var_o", VM), ("r_o", VM), ("skip_o", I1), ("step_o", I64)]
+    fwd_args += [("mask_m", KM)] if mask else []
+    fwd = signature("un_forward", fwd_args)
+    for name, m, t in (("x", XM, X), ("gamma", GM, G), ("beta", GM, G), ("rv", VM, V),
+                       ("win", WFM, WF)) + ((("mask", KM, K),) if mask else ()):
+        fwd += to_tensor(name, m, t)
+    fwd += ("  %c1_i64 = arith.constant 1 : i64\n"
+            f"  %t0 = memref.load %t_m[] : {I64}\n"
+            "  %t = arith.addi %t0, %c1_i64 : i64\n"
+            f"  %skips = memref.load %skips_m[] : {I64}\n"
+            f"  %y, %z, %var, %r, %skip, %rv1, %win1, %skips1 = \"un.train_forward\"(%x, %gamma, "
+            f"%beta, %rv, %win, %t, %skips{', %mask' if mask else ''}) {fwd_attrs} : "
+            f"({X}, {G}, {G}, {V}, {WF}, i64, i64{', ' + K if mask else ''}) "
+            f"-> ({X}, {X}, {V}, {V}, i1, {V}, {WF}, i64)\n")
+    outputs = [("y", "y_o", X, XM)] + ([] if save_input else [("z", "z_o", X, XM)])
+    for value, dest, t, m in outputs + [("var", "var_o", V, VM), ("r", "r_o", V, VM)]:
+        fwd += store(value, dest, t, m)
+    fwd += update("rv1", "rv_m", V, VM) + update("win1", "win_m", WF, WFM)
+    fwd += (f"  memref.store %skip, %skip_o[] : {I1}\n"
+            f"  memref.store %t, %step_o[] : {I64}\n"
+            f"  memref.store %t, %t_m[] : {I64}\n"
+            f"  memref.store %skips1, %skips_m[] : {I64}\n  return\n}}\n")
+
+    saved = "x" if save_input else "z"
+    bwd = signature("un_backward", [
+        ("gy_m", XM), (f"{saved}_m", XM), ("var_m", VM), ("r_m", VM), ("skip_m", I1),
+        ("step_m", I64), ("gamma_m", GM), ("ema_m", VM), ("wgz_m", WBM), ("gx_o", XM),
+        ("ggamma_o", GM), ("gbeta_o", GM)])
+    for name, m, t in (("gy", XM, X), (saved, XM, X), ("var", VM, V), ("r", VM, V),
                        ("gamma", GM, G), ("ema", VM, V), ("wgz", WBM, WB)):
         bwd += to_tensor(name, m, t)
-    bwd += ("  %c0 = arith.constant 0 : index\n  %c1 = arith.constant 1 : index\n"
-            "  %t = memref.load %scalars[%c0] : memref<2xi64>\n"
-            "  %skip64 = memref.load %scalars[%c1] : memref<2xi64>\n"
-            "  %skip = arith.trunci %skip64 : i64 to i1\n"
+    if save_input:
+        bwd += (f"  %z, %unused = \"un.normalize\"(%x, %var, %gamma, %gamma) {{eps = {eps:e} : f32}}"
+                f" : ({X}, {V}, {G}, {G}) -> ({X}, {X})\n")
+    bwd += (f"  %t = memref.load %step_m[] : {I64}\n"
+            f"  %skip = memref.load %skip_m[] : {I1}\n"
             f"  %gx, %ggamma, %gbeta, %ema1, %wgz1 = \"un.train_backward\"(%gy, %z, %var, %r, "
             f"%skip, %gamma, %ema, %wgz, %t) {bwd_attrs} : ({X}, {X}, {V}, {V}, i1, {G}, {V}, "
             f"{WB}, i64) -> ({X}, {G}, {G}, {V}, {WB})\n")
     for value, dest, t, m in (("gx", "gx_o", X, XM), ("ggamma", "ggamma_o", G, GM),
-                              ("gbeta", "gbeta_o", G, GM), ("ema1", "ema_o", V, VM),
-                              ("wgz1", "wgz_o", WB, WBM)):
+                              ("gbeta", "gbeta_o", G, GM)):
         bwd += store(value, dest, t, m)
+    bwd += update("ema1", "ema_m", V, VM) + update("wgz1", "wgz_m", WB, WBM)
     bwd += "  return\n}\n"
     return fwd + "\n" + bwd
 
@@ -109,33 +150,26 @@ class CompiledTrainStep:
         f32 = np.float32
         self.y, self.z, self.gx = (np.empty(shape, f32) for _ in range(3))
         self.var, self.r, self.ggamma, self.gbeta = (np.empty(C, f32) for _ in range(4))
-        self._rv, self._ema = np.empty(C, f32), np.empty(C, f32)
-        self._win_x2 = np.empty_like(state.win_x2)
-        self._win_gz = np.empty_like(state.win_gz)
-        self._scalars_out = np.zeros(2, np.int64)
+        self._skip, self._step = np.zeros((), np.bool_), np.zeros((), np.int64)
         self.skip = False
 
     def forward(self, x, t):
         st = self.state
+        t_in, skips = np.array(t - 1, np.int64), np.array(st.skips, np.int64)
         self._forward(np.ascontiguousarray(x, np.float32), self.gamma, self.beta,
-                      st.running_var, st.win_x2, np.array([t, st.skips], np.int64),
-                      self.y, self.z, self.var, self.r, self._rv, self._win_x2,
-                      self._scalars_out)
-        self.skip = bool(self._scalars_out[0])
-        st.skips = int(self._scalars_out[1])
-        st.running_var, self._rv = self._rv, st.running_var
-        st.win_x2, self._win_x2 = self._win_x2, st.win_x2
-        st.t = t
+                      st.running_var, st.win_x2, t_in, skips, self.y, self.z, self.var,
+                      self.r, self._skip, self._step)
+        self.skip = bool(self._skip)
+        st.skips = int(skips)
+        st.t = int(t_in)
         return self.y
 
     def backward(self, gy, t):
         st = self.state
+        self._step[()] = t
         self._backward(np.ascontiguousarray(gy, np.float32), self.z, self.var, self.r,
-                       self.gamma, st.ema_gz, st.win_gz,
-                       np.array([t, int(self.skip)], np.int64),
-                       self.gx, self.ggamma, self.gbeta, self._ema, self._win_gz)
-        st.ema_gz, self._ema = self._ema, st.ema_gz
-        st.win_gz, self._win_gz = self._win_gz, st.win_gz
+                       self._skip, self._step, self.gamma, st.ema_gz, st.win_gz,
+                       self.gx, self.ggamma, self.gbeta)
         return self.gx
 
 
@@ -145,3 +179,23 @@ def compile_train_step(shape, library_path, **hparams):
     window_bwd = hparams.pop("window_bwd", 4)
     text = train_step_mlir(shape, window_fwd, window_bwd, "f32", **hparams)
     return aot.compile_shared_library(text, library_path)
+
+
+def infer_mlir(shape, dtype="f32", *, eps=1e-5):
+    """MLIR text with `un_infer(x, gamma, beta, running_var, y_out)`: the
+    inference map on activations `shape` (None: a dynamic dim)."""
+    elt = _ELEMENT_TYPES[dtype]
+    C = shape[-1]
+    X, XM = _tensor(shape, elt), _memref(shape, elt)
+    G, GM = _tensor([C], elt), _memref([C], elt)
+    V, VM = _tensor([C], "f32"), _memref([C], "f32")
+    return (f"func.func @un_infer(%x_m: {XM}, %gamma_m: {GM}, %beta_m: {GM}, %rv_m: {VM}, "
+            f"%y_o: {XM}) attributes {{llvm.emit_c_interface}} {{\n"
+            f"  %x = bufferization.to_tensor %x_m restrict : {XM} to {X}\n"
+            f"  %gamma = bufferization.to_tensor %gamma_m restrict : {GM} to {G}\n"
+            f"  %beta = bufferization.to_tensor %beta_m restrict : {GM} to {G}\n"
+            f"  %rv = bufferization.to_tensor %rv_m restrict : {VM} to {V}\n"
+            f"  %y = \"un.infer\"(%x, %gamma, %beta, %rv) {{eps = {eps:e} : f32}} : "
+            f"({X}, {G}, {G}, {V}) -> {X}\n"
+            f"  bufferization.materialize_in_destination %y in restrict writable %y_o : "
+            f"({X}, {XM}) -> ()\n  return\n}}\n")

@@ -1,4 +1,5 @@
-// un-fuse-elementwise fuses elementwise generics without recomputation.
+// un-fuse-elementwise fuses elementwise generics; only cheap producers are
+// computed again (in each consumer) rather than stored.
 // RUN: un-opt %s --split-input-file --un-fuse-elementwise | FileCheck %s
 
 // The producer's only user is the consumer: one generic.
@@ -91,4 +92,46 @@ func.func @exp_once(%s: tensor<4x32xf32>) -> tensor<4x32xf32> {
     linalg.yield %r : f32
   } -> tensor<4x32xf32>
   return %p : tensor<4x32xf32>
+}
+
+// -----
+
+// A cheap producer (z = x / std: one division) read by a reduction and by a
+// map is computed again in each of them, not stored: two generics remain,
+// each with its own division, and no [8, 16] tensor is built for z.
+// CHECK-LABEL: func.func @cheap_producer_recomputed(
+// CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "parallel"]
+// CHECK: arith.divf
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]
+// CHECK: arith.divf
+// CHECK-NOT: linalg.generic
+// CHECK: return
+#id2 = affine_map<(i, j) -> (i, j)>
+#col = affine_map<(i, j) -> (j)>
+func.func @cheap_producer_recomputed(%x: tensor<8x16xf32>, %std: tensor<16xf32>,
+                                     %g: tensor<8x16xf32>) -> (tensor<16xf32>, tensor<8x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x16xf32>
+  %z = linalg.generic {indexing_maps = [#id2, #col, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %std : tensor<8x16xf32>, tensor<16xf32>) outs(%e : tensor<8x16xf32>) {
+  ^bb0(%a: f32, %s: f32, %o: f32):
+    %r = arith.divf %a, %s : f32
+    linalg.yield %r : f32
+  } -> tensor<8x16xf32>
+  %ec = tensor.empty() : tensor<16xf32>
+  %fz = linalg.fill ins(%zero : f32) outs(%ec : tensor<16xf32>) -> tensor<16xf32>
+  %sum = linalg.generic {indexing_maps = [#id2, #id2, #col], iterator_types = ["reduction", "parallel"]}
+      ins(%z, %g : tensor<8x16xf32>, tensor<8x16xf32>) outs(%fz : tensor<16xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<16xf32>
+  %h = linalg.generic {indexing_maps = [#id2, #id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%z, %g : tensor<8x16xf32>, tensor<8x16xf32>) outs(%e : tensor<8x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.subf %b, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<8x16xf32>
+  return %sum, %h : tensor<16xf32>, tensor<8x16xf32>
 }

@@ -2,11 +2,16 @@
 import os
 import pathlib
 import sys
+import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "python"))
 
 BUILD = pathlib.Path(os.environ.get("UN_BUILD_DIR", ROOT / "build"))
+
+# UnifiedNorm's compiled kernels are cached in a directory of the test run,
+# not in the user's cache.
+os.environ.setdefault("UN_MLIR_CACHE_DIR", tempfile.mkdtemp(prefix="un_mlir_kernels_"))
 UN_OPT = BUILD / "bin" / "un-opt"
 
 

@@ -222,26 +222,26 @@ def test_jit_memref_arguments_written_in_place():
     expected = reference.run_sequence(xs, gys, gamma, beta, reference.UNState.fresh(C, 3, 2), **hp)
     st = reference.UNState.fresh(C, 3, 2)
     f32 = np.float32
+    t_m, skips = np.zeros((), np.int64), np.zeros((), np.int64)  # updated in place
     for t, (x, gy, want) in enumerate(zip(xs, gys, expected), start=1):
         y, z = np.empty(shape, f32), np.empty(shape, f32)
-        var, r, rv, win = np.empty(C, f32), np.empty(C, f32), np.empty(C, f32), np.empty((3, C), f32)
-        sc = np.zeros(2, np.int64)
-        assert exe.un_forward(x, gamma, beta, st.running_var, st.win_x2,
-                              np.array([t, st.skips], np.int64), y, z, var, r, rv, win, sc) is None
+        var, r = np.empty(C, f32), np.empty(C, f32)
+        skip, step = np.zeros((), np.bool_), np.zeros((), np.int64)
+        assert exe.un_forward(x, gamma, beta, st.running_var, st.win_x2, t_m, skips,
+                              y, z, var, r, skip, step) is None
+        assert int(t_m) == int(step) == t
         gx, gg, gb = np.empty(shape, f32), np.empty(C, f32), np.empty(C, f32)
-        ema, wgz = np.empty(C, f32), np.empty((2, C), f32)
-        exe.un_backward(gy, z, var, r, gamma, st.ema_gz, st.win_gz,
-                        np.array([t, sc[0]], np.int64), gx, gg, gb, ema, wgz)
-        assert bool(sc[0]) == want["skip"]
-        st = reference.UNState(rv, ema, win, wgz, t, int(sc[1]))
+        exe.un_backward(gy, z, var, r, skip, step, gamma, st.ema_gz, st.win_gz, gx, gg, gb)
+        assert bool(skip) == want["skip"]
+        assert int(skips) == want["state"].skips
         for name, got in (("y", y), ("gx", gx), ("ggamma", gg)):
             np.testing.assert_allclose(got, want[name], rtol=1e-5, atol=1e-5, err_msg=f"{name} t={t}")
         np.testing.assert_allclose(st.running_var, want["state"].running_var, rtol=1e-6)
         np.testing.assert_allclose(st.win_gz, want["state"].win_gz, rtol=1e-5, atol=1e-6)
     assert any(e["skip"] for e in expected[2:])
     with pytest.raises(ValueError, match="C-contiguous"):
-        exe.un_forward(xs[0], gamma, beta, st.running_var, st.win_x2, np.array([1, 0]),
-                       np.empty(shape[::-1], f32).T, z, var, r, rv, win, sc)
+        exe.un_forward(xs[0], gamma, beta, st.running_var, st.win_x2, t_m, skips,
+                       np.empty(shape[::-1], f32).T, z, var, r, skip, step)
 
 
 GPU_MODULE = """

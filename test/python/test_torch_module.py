@@ -1,7 +1,8 @@
 """un_mlir.torch.UnifiedNorm against the numpy transcription of the spec
-(un_mlir.reference) over multi-step training sequences, its backward
-against finite differences, state_dict round trips, dtypes, and
-convert_layernorm."""
+(un_mlir.reference) over multi-step training sequences, with the PyTorch
+implementation (kernels="eager") and with un-mlir's compiled kernels
+(kernels="compiled"), its backward against finite differences, state_dict
+round trips, dtypes, and convert_layernorm."""
 import copy
 
 import numpy as np
@@ -9,14 +10,19 @@ import pytest
 import torch
 from torch import nn
 
+from conftest import UN_OPT
 from un_mlir import reference
 from un_mlir.torch import UnifiedNorm, convert_layernorm
 
 STATE = ("running_var", "ema_gz", "win_x2", "win_gz")
+KERNELS = ["eager", pytest.param("compiled", marks=pytest.mark.skipif(
+    not UN_OPT.exists(), reason="un-mlir is not built"))]
 
 
-def make_module(C, gamma, beta, window=4, window_bwd=None, dtype=torch.float32, **hp):
-    m = UnifiedNorm(C, eps=hp.pop("eps", 1e-5), window=window, window_bwd=window_bwd, **hp)
+def make_module(C, gamma, beta, window=4, window_bwd=None, dtype=torch.float32,
+                kernels="eager", **hp):
+    m = UnifiedNorm(C, eps=hp.pop("eps", 1e-5), window=window, window_bwd=window_bwd,
+                    kernels=kernels, **hp)
     with torch.no_grad():
         m.weight.copy_(torch.from_numpy(gamma))
         m.bias.copy_(torch.from_numpy(beta))
@@ -91,8 +97,9 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("kernels", KERNELS)
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_sequence_matches_reference(case):
+def test_sequence_matches_reference(case, kernels):
     c = CASES[case]
     shape, C = c["shape"], c["shape"][-1]
     rng = np.random.default_rng(sorted(CASES).index(case))
@@ -106,9 +113,9 @@ def test_sequence_matches_reference(case):
     wb = c["window_bwd"] or c["window"]
     want = reference.run_sequence(xs, gys, gamma, beta,
                                   reference.UNState.fresh(C, c["window"], wb), masks, **c["hp"])
-    m = make_module(C, gamma, beta, c["window"], c["window_bwd"], **c["hp"])
+    m = make_module(C, gamma, beta, c["window"], c["window_bwd"], kernels=kernels, **c["hp"])
     got = run_module(m, xs, gys, masks)
-    compare(got, want, rtol=2e-5, atol=2e-6, what=case)
+    compare(got, want, rtol=2e-5, atol=2e-6, what=f"{case} {kernels}")
     skips = [w["skip"] for w in want]
     if case == "smoothing_outlier":
         assert True in skips[4:] and False in skips[4:]
@@ -119,9 +126,10 @@ def test_sequence_matches_reference(case):
         assert np.isclose(rs, 1.5).any() and np.isclose(rs, 1 / 1.5).any()
 
 
+@pytest.mark.parametrize("kernels", KERNELS)
 @pytest.mark.parametrize("dtype,ref_dtype,tol", [(torch.float16, "f16", 2e-3),
                                                   (torch.bfloat16, "bf16", 2e-2)])
-def test_low_precision_matches_reference(dtype, ref_dtype, tol):
+def test_low_precision_matches_reference(dtype, ref_dtype, tol, kernels):
     shape, C = (3, 4, 16), 16
     rng = np.random.default_rng(11)
     gamma = (1 + 0.1 * rng.standard_normal(C)).astype(np.float32)
@@ -135,7 +143,7 @@ def test_low_precision_matches_reference(dtype, ref_dtype, tol):
     hp = dict(warmup_iters=2, r_warmup=3, outlier_filtration=False)
     want = reference.run_sequence(xs, gys, gamma, beta, reference.UNState.fresh(C), dtype=ref_dtype,
                                   **hp)
-    m = make_module(C, gamma, beta, dtype=dtype, **hp)
+    m = make_module(C, gamma, beta, dtype=dtype, kernels=kernels, **hp)
     assert m.weight.dtype == dtype and m.running_var.dtype == torch.float32
     got = run_module(m, xs, gys, dtype=dtype)
     compare(got, want, rtol=tol, atol=tol, what=str(dtype))
@@ -183,7 +191,8 @@ def test_backward_is_the_spec_not_autograd_when_smoothing():
     assert not torch.allclose(xt.grad, xa.grad, rtol=1e-3, atol=1e-4)
 
 
-def test_state_dict_round_trip_mid_sequence():
+@pytest.mark.parametrize("kernels", KERNELS)
+def test_state_dict_round_trip_mid_sequence(kernels):
     C, shape = 8, (4, 3, 8)
     rng = np.random.default_rng(5)
     gamma = (1 + 0.1 * rng.standard_normal(C)).astype(np.float32)
@@ -191,11 +200,11 @@ def test_state_dict_round_trip_mid_sequence():
     xs, gys = sequence(rng, shape, [1, 1.1, 0.9, 1, 20, 1, 1.05, 0.95])
     hp = dict(warmup_iters=2, outlier_filtration=True, r_warmup=3, r_max=3.0)
     want = reference.run_sequence(xs, gys, gamma, beta, reference.UNState.fresh(C, 3, 3), **hp)
-    a = make_module(C, gamma, beta, window=3, **hp)
+    a = make_module(C, gamma, beta, window=3, kernels=kernels, **hp)
     first = run_module(a, xs[:4], gys[:4])
     state = copy.deepcopy(a.state_dict())
     assert {"running_var", "ema_gz", "win_x2", "win_gz", "t", "skips"} <= set(state)
-    b = UnifiedNorm(C, window=3, **hp)
+    b = UnifiedNorm(C, window=3, kernels=kernels, **hp)
     b.load_state_dict(state)
     assert int(b.t) == 4
     rest = run_module(b, xs[4:], gys[4:])
@@ -203,9 +212,10 @@ def test_state_dict_round_trip_mid_sequence():
     assert any(w["skip"] for w in want[4:])
 
 
-def test_eval_is_the_affine_map():
+@pytest.mark.parametrize("kernels", KERNELS)
+def test_eval_is_the_affine_map(kernels):
     C = 8
-    m = UnifiedNorm(C, eps=1e-3)
+    m = UnifiedNorm(C, eps=1e-3, kernels=kernels)
     rng = np.random.default_rng(2)
     with torch.no_grad():
         m.weight.copy_(torch.tensor(rng.uniform(0.5, 2, C)))

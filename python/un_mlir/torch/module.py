@@ -9,6 +9,11 @@ is a custom autograd Function implementing the spec's backward (gradient
 smoothing), not autograd through the forward. Eval mode is the affine map
 `y = gamma * x / sqrt(running_var + eps) + beta`.
 
+With `kernels="auto"` (the default) or "compiled", training and eval run
+un-mlir's compiled CPU kernels (`un_mlir.torch.kernels`, torch custom
+ops); the PyTorch implementation below is the fallback and the
+`kernels="eager"` path.
+
 All state (running_var, ema_gz, win_x2, win_gz, t, skips) lives in buffers,
 so `state_dict()` / `load_state_dict()` resume a run mid-sequence. The
 statistics buffers stay f32 when the module is converted to f16/bf16.
@@ -19,9 +24,13 @@ from typing import List, Optional, Sequence, Tuple, Union
 import torch
 from torch import nn
 
+from .. import torch_ops  # noqa: F401  (registers un_mlir::unified_norm_infer)
+from . import kernels as _kernels
+
 __all__ = ["UnifiedNorm", "convert_layernorm", "ConversionReport"]
 
 _STAT_BUFFERS = ("running_var", "ema_gz", "win_x2", "win_gz")
+_KERNEL_CHOICES = ("auto", "compiled", "eager")
 
 
 def _compute_dtype(dtype):
@@ -186,7 +195,15 @@ class UnifiedNorm(nn.Module):
         warmup_iters: steps before smoothing (W);
         outlier_filtration: adaptive outlier filtration;
         momentum: weight of the OLD value in every moving average;
-        r_max, r_warmup: gradient-compensation clamp and warm-up.
+        r_max, r_warmup: gradient-compensation clamp and warm-up;
+        kernels: "auto" (default) runs un-mlir's compiled CPU kernels
+            (torch custom ops `un_mlir::train_forward`, `train_backward`,
+            `infer`; compiled once per channel count, dtype and
+            hyper-parameters, cached on disk) where they apply, and the
+            PyTorch implementation elsewhere (CUDA, float64, a weight
+            of another dtype than the input); "compiled" insists on the
+            kernels (an error says what prevents them); "eager" is the
+            PyTorch implementation.
 
     `forward(x, pad_mask=None)`: `pad_mask` has the shape of `x` without its
     last dim, True = padding; padded tokens are left out of the forward
@@ -198,7 +215,8 @@ class UnifiedNorm(nn.Module):
                  elementwise_affine: bool = True, bias: bool = True, device=None, dtype=None,
                  *, window: int = 4, window_bwd: Optional[int] = None,
                  warmup_iters: int = 4000, outlier_filtration: bool = False,
-                 momentum: float = 0.9, r_max: float = 5.0, r_warmup: int = 1000) -> None:
+                 momentum: float = 0.9, r_max: float = 5.0, r_warmup: int = 1000,
+                 kernels: str = "auto") -> None:
         super().__init__()
         if isinstance(normalized_shape, (tuple, list, torch.Size)):
             if len(normalized_shape) != 1:
@@ -215,6 +233,9 @@ class UnifiedNorm(nn.Module):
             raise ValueError("momentum must be in [0, 1)")
         if r_max < 1:
             raise ValueError("r_max must be >= 1")
+        if kernels not in _KERNEL_CHOICES:
+            raise ValueError(f"kernels must be one of {_KERNEL_CHOICES}, got {kernels!r}")
+        self.kernels = kernels
         self.normalized_shape = (C,)
         self.num_features = C
         self.eps = float(eps)
@@ -290,11 +311,35 @@ class UnifiedNorm(nn.Module):
                                  f"(x without its last dim), got {tuple(pad_mask.shape)}")
             pad_mask = pad_mask.to(torch.bool)
         if self.training:
+            if self._compiled_kernels(x):
+                y, skip = _kernels.TrainStep.apply(x, self.weight, self.bias, pad_mask, self)
+                self._last_skip = skip
+                return y
             return _UnifiedNormFunction.apply(x, self.weight, self.bias, self, pad_mask)
         return self.infer(x)
 
+    def _compiled_kernels(self, x):
+        """Whether this call runs un-mlir's compiled kernels (`kernels`):
+        "compiled" always (an error names what prevents it), "eager" never,
+        "auto" where they can (a CPU input of float32, bfloat16 or float16
+        with parameters of its dtype, and un-mlir's tools at hand)."""
+        if self.kernels == "eager":
+            return False
+        reason = _kernels.unsupported_reason(x, self.weight, self.bias)
+        if reason is not None and self.kernels == "compiled":
+            raise RuntimeError(f"UnifiedNorm(kernels='compiled'): {reason}")
+        return reason is None
+
     def infer(self, x: torch.Tensor) -> torch.Tensor:
-        """The inference map, differentiable by autograd."""
+        """The inference map, differentiable by autograd. Traced by
+        torch.compile or torch.export it is PyTorch ops, which the
+        compiler fuses with their neighbours (and un_mlir.compile folds)."""
+        if not torch.compiler.is_compiling() and self._compiled_kernels(x):
+            C = self.num_features
+            gamma = self.weight if self.weight is not None else x.new_ones(C)
+            beta = self.bias if self.bias is not None else x.new_zeros(C)
+            return torch.ops.un_mlir.unified_norm_infer(x, gamma, beta, self.running_var,
+                                                        self.eps)
         ct = _compute_dtype(x.dtype)
         denom = torch.sqrt(self.running_var.to(ct) + torch.tensor(self.eps, dtype=ct))
         a = (self.weight.to(ct) if self.weight is not None else 1) / denom
@@ -311,6 +356,8 @@ class UnifiedNorm(nn.Module):
             s += f", window_bwd={self.window_bwd}"
         if not self.elementwise_affine:
             s += ", elementwise_affine=False"
+        if self.kernels != "auto":
+            s += f", kernels={self.kernels!r}"
         return s
 
 

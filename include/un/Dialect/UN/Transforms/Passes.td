@@ -53,7 +53,7 @@ def UNDecompose : Pass<"un-decompose"> {
 }
 
 def UNFuseElementwise : Pass<"un-fuse-elementwise"> {
-  let summary = "Fuse elementwise linalg ops without recomputation";
+  let summary = "Fuse elementwise linalg ops, recomputing only cheap ones";
   let description = [{
     Fuses producer `linalg.generic` ops that are all-parallel into their
     consumers when both iterate over the same space (the consumer reads
@@ -63,7 +63,10 @@ def UNFuseElementwise : Pass<"un-fuse-elementwise"> {
     over tokens instead of being recomputed for every token, as upstream
     `linalg-fuse-elementwise-ops` would do. Results of a fused producer
     that have other users remain results of the fused op, so no work is
-    duplicated.
+    duplicated; the one exception is a producer cheap enough to compute
+    again (all-parallel, at most two arith operations on at most two
+    inputs) whose every user is a generic it fuses into: it is cloned for
+    each user, so its value is computed in each loop and never stored.
 
     Before:
 

@@ -1,0 +1,355 @@
+"""un-mlir's compiled CPU kernels for `UnifiedNorm`, as PyTorch custom ops.
+
+Two ops in the `un_mlir` namespace (torch.library), each with a fake
+implementation, so they run in eager mode, under autograd (`TrainStep`)
+and inside torch.compile graphs without a graph break:
+
+- `un_mlir::train_forward(x, weight, bias, running_var, win_x2, t, skips,
+  mask, ...)`: one training forward step. It increments `t` and updates
+  `running_var`, `win_x2` and `skips` in place (declared as mutated), and
+  returns `(y, var, r, skip, step)`;
+- `un_mlir::train_backward(gy, x, var, r, skip, step, weight, ema_gz,
+  win_gz, ...)`: the spec's backward of step `step`; it updates `ema_gz` and
+  `win_gz` in place and returns `(gx, ggamma, gbeta)`;
+and `infer`, the kernel behind `un_mlir::unified_norm_infer` (the inference
+map; `un_mlir.torch_ops`).
+
+The kernels are the `un` dialect's ops compiled by un-mlir
+(`un_mlir.train_step` writes the MLIR: activations `[?, C]`, so one kernel
+serves every batch size and token count) for the host CPU, once per
+(channels, dtype, mask or none, hyper-parameters), and cached on disk in
+`$UN_MLIR_CACHE_DIR` (default `~/.cache/un_mlir/kernels`, under
+`$XDG_CACHE_HOME` when set). A cache entry is named by a hash of the MLIR,
+the un-mlir tools that compile it and the host CPU, so a rebuilt un-mlir or
+another CPU never loads a stale kernel.
+
+Internal module of `un_mlir.torch`; users choose the kernels with
+`UnifiedNorm(kernels=...)`.
+"""
+import array
+import ctypes
+import hashlib
+import os
+import pathlib
+import platform
+import tempfile
+import threading
+from typing import Optional, Tuple
+
+import torch
+from torch import Tensor
+
+from .. import aot, memref, train_step
+from ..tools import un_tool
+
+_DTYPES = {torch.float32: "f32", torch.bfloat16: "bf16", torch.float16: "f16"}
+
+
+def unsupported_reason(x: Tensor, weight: Optional[Tensor],
+                       bias: Optional[Tensor]) -> Optional[str]:
+    """Why the compiled kernels cannot run on `x` (with `weight` and `bias`),
+    or None."""
+    if x.device.type != "cpu":
+        return f"the input is on {x.device}; the compiled kernels run on the CPU"
+    if x.dtype not in _DTYPES:
+        return f"the input is {x.dtype}; the compiled kernels take float32, bfloat16 or float16"
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and p.dtype != x.dtype:
+            return (f"the {name} is {p.dtype} and the input {x.dtype}; the compiled kernels "
+                    "need them alike")
+    if x.dim() == 0:
+        return "the input is a scalar"
+    return toolchain_missing()
+
+
+_TOOLCHAIN = {}
+
+
+def toolchain_missing() -> Optional[str]:
+    """Why kernels cannot be compiled here (un-opt or LLVM missing), or None."""
+    if "missing" not in _TOOLCHAIN:
+        try:
+            un_tool("un-opt")
+            un_tool("un-translate")
+            aot.llvm_tool("opt")
+            aot.llvm_tool("llc")
+            _TOOLCHAIN["missing"] = None
+        except FileNotFoundError as e:
+            _TOOLCHAIN["missing"] = str(e)
+    return _TOOLCHAIN["missing"]
+
+
+def cache_dir() -> pathlib.Path:
+    """Where compiled kernels are kept."""
+    if os.environ.get("UN_MLIR_CACHE_DIR"):
+        return pathlib.Path(os.environ["UN_MLIR_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache"
+    return pathlib.Path(base) / "un_mlir" / "kernels"
+
+
+def _toolchain_identity():
+    """What a compiled kernel depends on besides its MLIR: the tools that
+    built it (path, size, modification time) and the host CPU's features."""
+    if "identity" not in _TOOLCHAIN:
+        parts = [platform.machine()]
+        for tool in ("un-opt", "un-translate"):
+            path = un_tool(tool)
+            st = os.stat(path)
+            parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
+        try:
+            with open("/proc/cpuinfo") as f:
+                parts += sorted({line for line in f if line.startswith(("flags", "Features",
+                                                                        "model name"))})
+        except OSError:
+            parts.append(platform.processor())
+        _TOOLCHAIN["identity"] = "\n".join(parts)
+    return _TOOLCHAIN["identity"]
+
+
+_LIBRARIES = {}
+_LOCK = threading.Lock()
+
+
+def _library(text: str):
+    """The loaded shared library of MLIR `text`, compiled once (on disk)."""
+    key = hashlib.sha256((text + "\n" + _toolchain_identity()).encode()).hexdigest()[:32]
+    with _LOCK:
+        lib = _LIBRARIES.get(key)
+        if lib is not None:
+            return lib
+        directory = cache_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"un_{key}.so"
+        if not path.exists():
+            # Compiled under a temporary name and renamed: processes that
+            # compile the same kernel at once never load a partial file.
+            fd, tmp = tempfile.mkstemp(suffix=".so", dir=directory)
+            os.close(fd)
+            try:
+                aot.compile_shared_library(text, tmp)
+                os.replace(tmp, path)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        lib = _LIBRARIES[key] = memref.load(path)
+        return lib
+
+
+class _Kernel:
+    """`_mlir_ciface_<name>` of a library, called with CPU tensors for its
+    memref arguments of `ranks` (outputs are written in place). A tensor of
+    another rank must be contiguous: it is passed as the rows of its last
+    dim ([numel / n, n] for rank 2, flat for rank 1), with no view made.
+    The descriptors ({allocated, aligned, offset, sizes, strides}: all
+    64-bit) are laid out in one int64 array per call."""
+
+    def __init__(self, library, name, ranks):
+        self._fn = getattr(library, f"_mlir_ciface_{name}")
+        self._fn.restype = None
+        self._ranks = ranks
+
+    def __call__(self, *tensors):
+        flat, offsets = array.array("q"), []
+        for t, rank in zip(tensors, self._ranks, strict=True):
+            offsets.append(len(flat))
+            ptr = t.data_ptr()
+            if t.dim() == rank:
+                flat.extend((ptr, ptr, 0, *t.shape, *t.stride()))
+            elif rank == 2:
+                n = t.shape[-1]
+                flat.extend((ptr, ptr, 0, t.numel() // n if n else 0, n, n, 1))
+            else:
+                flat.extend((ptr, ptr, 0, t.numel(), 1))
+        base = flat.buffer_info()[0]
+        self._fn(*[ctypes.c_void_p(base + 8 * o) for o in offsets])
+
+
+# Ranks of the memref arguments of the functions train_step.train_step_mlir
+# (with save_input) and train_step.infer_mlir write for activations [?, C].
+_FORWARD_RANKS = (2, 1, 1, 1, 2, 0, 0, 2, 1, 1, 0, 0)
+_BACKWARD_RANKS = (2, 2, 1, 1, 0, 0, 1, 1, 2, 2, 1, 1)
+_INFER_RANKS = (2, 1, 1, 1, 2)
+
+
+_KERNELS = {}
+
+
+def _train_kernels(channels, dtype, mask, window_fwd, window_bwd, eps, momentum, warmup_iters,
+                   outlier_filtration, r_max, r_warmup):
+    """(forward, backward) kernels for `channels` and these hyper-parameters."""
+    key = ("train", channels, dtype, mask, window_fwd, window_bwd, eps, momentum, warmup_iters,
+           outlier_filtration, r_max, r_warmup)
+    kernels = _KERNELS.get(key)
+    if kernels is None:
+        text = train_step.train_step_mlir(
+            [None, channels], window_fwd, window_bwd, _DTYPES[dtype], mask=mask,
+            save_input=True, eps=eps, momentum=momentum, warmup_iters=warmup_iters,
+            outlier_filtration=outlier_filtration, r_max=r_max, r_warmup=r_warmup)
+        lib = _library(text)
+        kernels = _KERNELS[key] = (
+            _Kernel(lib, "un_forward", _FORWARD_RANKS + ((1,) if mask else ())),
+            _Kernel(lib, "un_backward", _BACKWARD_RANKS))
+    return kernels
+
+
+def _infer_kernel(channels, dtype, eps):
+    key = ("infer", channels, dtype, eps)
+    if key not in _KERNELS:
+        text = train_step.infer_mlir([None, channels], _DTYPES[dtype], eps=eps)
+        _KERNELS[key] = _Kernel(_library(text), "un_infer", _INFER_RANKS)
+    return _KERNELS[key]
+
+
+_ONES = {}
+
+
+def _gamma(weight, channels, dtype):
+    """The weight as a contiguous tensor, or ones when there is none."""
+    if weight is not None:
+        return weight.detach().contiguous()
+    if (channels, dtype) not in _ONES:
+        _ONES[channels, dtype] = torch.ones(channels, dtype=dtype)
+    return _ONES[channels, dtype]
+
+
+def _beta(bias, channels, dtype):
+    """The bias as a contiguous tensor, or zeros when there is none."""
+    return bias.detach().contiguous() if bias is not None else torch.zeros(channels, dtype=dtype)
+
+
+def _check_shapes(x, running_var, window=None):
+    channels = x.shape[-1]
+    if running_var.shape != (channels,):
+        raise ValueError(f"running_var has shape {tuple(running_var.shape)}, "
+                         f"expected ({channels},)")
+    if window is not None and (window.dim() != 2 or window.shape[1] != channels):
+        raise ValueError(f"a window has shape {tuple(window.shape)}, expected (M, {channels})")
+
+
+_STATE_DTYPES = {0: torch.int64, 1: torch.float32, 2: torch.float32}
+
+
+def _check_state(*state):
+    """The state the kernels update in place: contiguous, f32 statistics and
+    windows, i64 counters."""
+    for tensor in state:
+        if not tensor.is_contiguous() or tensor.dtype != _STATE_DTYPES.get(tensor.dim()):
+            raise ValueError(f"UnifiedNorm state of shape {tuple(tensor.shape)} must be a "
+                             f"contiguous {_STATE_DTYPES.get(tensor.dim())} tensor, got "
+                             f"{tensor.dtype}")
+
+
+def _train_forward(x: Tensor, weight: Optional[Tensor], bias: Optional[Tensor],
+                  running_var: Tensor, win_x2: Tensor, t: Tensor, skips: Tensor,
+                  mask: Optional[Tensor], window_bwd: int, eps: float, momentum: float,
+                  warmup_iters: int, outlier_filtration: bool, r_max: float,
+                  r_warmup: int) -> Tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    channels = x.shape[-1]
+    _check_shapes(x, running_var, win_x2)
+    forward, _ = _train_kernels(channels, x.dtype, mask is not None, win_x2.shape[0], window_bwd,
+                                eps, momentum, warmup_iters, outlier_filtration, r_max, r_warmup)
+    _check_state(running_var, win_x2, t, skips)
+    x = x.detach().contiguous()
+    y = torch.empty_like(x)
+    var, r = x.new_empty(channels, dtype=torch.float32), x.new_empty(channels, dtype=torch.float32)
+    skip, step = x.new_empty((), dtype=torch.bool), x.new_empty((), dtype=torch.int64)
+    args = [x, _gamma(weight, channels, x.dtype), _beta(bias, channels, x.dtype),
+            running_var, win_x2, t, skips, y, var, r, skip, step]
+    if mask is not None:
+        args.append(mask.to(torch.bool).contiguous())
+    forward(*args)  # updates running_var, win_x2, t and skips in place
+    return y, var, r, skip, step
+
+
+train_forward = torch.library.custom_op(
+    "un_mlir::train_forward", _train_forward,
+    mutates_args=("running_var", "win_x2", "t", "skips"))
+
+
+@train_forward.register_fake
+def _(x, weight, bias, running_var, win_x2, t, skips, mask, window_bwd, eps, momentum,
+      warmup_iters, outlier_filtration, r_max, r_warmup):
+    channels = x.shape[-1]
+    stat = x.new_empty(channels, dtype=torch.float32)
+    return (torch.empty_like(x), stat, torch.empty_like(stat), x.new_empty((), dtype=torch.bool),
+            x.new_empty((), dtype=torch.int64))
+
+
+def _train_backward(gy: Tensor, x: Tensor, var: Tensor, r: Tensor, skip: Tensor, step: Tensor,
+                   weight: Optional[Tensor], ema_gz: Tensor, win_gz: Tensor, window_fwd: int,
+                   eps: float, momentum: float, warmup_iters: int, outlier_filtration: bool,
+                   r_max: float, r_warmup: int,
+                   forward_masked: bool) -> Tuple[Tensor, Tensor, Tensor]:
+    channels = gy.shape[-1]
+    _check_shapes(gy, ema_gz, win_gz)
+    # The backward takes no mask; it comes from the forward's library.
+    _, backward = _train_kernels(channels, x.dtype, forward_masked, window_fwd, win_gz.shape[0],
+                                 eps, momentum, warmup_iters, outlier_filtration, r_max, r_warmup)
+    _check_state(ema_gz, win_gz)
+    gy = gy.detach().to(x.dtype).contiguous()
+    gamma = _gamma(weight, channels, x.dtype)
+    gx = torch.empty_like(gy)
+    ggamma, gbeta = torch.empty_like(gamma), torch.empty_like(gamma)
+    backward(gy, x.detach().contiguous(), var.contiguous(), r.contiguous(), skip, step, gamma,
+             ema_gz, win_gz, gx, ggamma, gbeta)
+    return gx, ggamma, gbeta
+
+
+train_backward = torch.library.custom_op("un_mlir::train_backward", _train_backward,
+                                         mutates_args=("ema_gz", "win_gz"))
+
+
+@train_backward.register_fake
+def _(gy, x, var, r, skip, step, weight, ema_gz, win_gz, window_fwd, eps, momentum,
+      warmup_iters, outlier_filtration, r_max, r_warmup, forward_masked):
+    channels = gy.shape[-1]
+    g = gy.new_empty(channels, dtype=x.dtype)
+    return x.new_empty(gy.shape), g, torch.empty_like(g)
+
+
+def infer(x: Tensor, gamma: Tensor, beta: Tensor, running_var: Tensor, eps: float) -> Tensor:
+    """The inference map on the compiled kernel (`unsupported_reason(x,
+    gamma, beta)` must be None)."""
+    channels = x.shape[-1]
+    _check_shapes(x, running_var)
+    x = x.detach().contiguous()
+    y = torch.empty_like(x)
+    _infer_kernel(channels, x.dtype, eps)(x, gamma.detach().contiguous(),
+                                          beta.detach().contiguous(), running_var.contiguous(), y)
+    return y
+
+
+def _op(op, implementation):
+    """The custom op inside torch.compile graphs; in eager mode its
+    implementation, called directly (the dispatcher's Python layers cost
+    more than a small kernel)."""
+    return op if torch.compiler.is_compiling() else implementation
+
+
+class TrainStep(torch.autograd.Function):
+    """A training step of `module` (a UnifiedNorm) on the compiled kernels:
+    `train_forward` forward, `train_backward` (the spec's backward, with
+    its gradient smoothing) backward. Returns (y, skip)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, mask, module):
+        m = module
+        y, var, r, skip, step = _op(torch.ops.un_mlir.train_forward, _train_forward)(
+            x, weight, bias, m.running_var, m.win_x2, m.t, m.skips, mask, m.window_bwd, m.eps,
+            m.momentum, m.warmup_iters, m.outlier_filtration, m.r_max, m.r_warmup)
+        ctx.save_for_backward(x, var, r, skip, step, weight)
+        ctx.module = module
+        ctx.masked = mask is not None
+        ctx.has_weight, ctx.has_bias = weight is not None, bias is not None
+        ctx.mark_non_differentiable(skip)
+        return y, skip
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, gy, _gskip):
+        x, var, r, skip, step, weight = ctx.saved_tensors
+        m = ctx.module
+        gx, ggamma, gbeta = _op(torch.ops.un_mlir.train_backward, _train_backward)(
+            gy, x, var, r, skip, step, weight, m.ema_gz, m.win_gz, m.window, m.eps, m.momentum,
+            m.warmup_iters, m.outlier_filtration, m.r_max, m.r_warmup, ctx.masked)
+        return gx, ggamma if ctx.has_weight else None, gbeta if ctx.has_bias else None, None, None
