@@ -22,12 +22,13 @@ import dataclasses
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
+import torch.distributed as dist
 from torch import nn
 
 from .. import torch_ops  # noqa: F401  (registers un_mlir::unified_norm_infer)
 from . import kernels as _kernels
 
-__all__ = ["UnifiedNorm", "convert_layernorm", "ConversionReport"]
+__all__ = ["UnifiedNorm", "convert_layernorm", "convert_sync_unified_norm", "ConversionReport"]
 
 _STAT_BUFFERS = ("running_var", "ema_gz", "win_x2", "win_gz")
 _KERNEL_CHOICES = ("auto", "compiled", "eager")
@@ -43,11 +44,22 @@ def _geomean(w):
     return torch.exp(torch.log(w).mean(0))
 
 
+def _token_mean(total, count, group):
+    """`total / count`, with both summed over the ranks of `group` first
+    (one all-reduce of `[total..., count]`) when `group` is given."""
+    if group is None:
+        return total / count
+    both = torch.cat([total, count.reshape(1).to(total.dtype)])
+    dist.all_reduce(both, group=group)
+    return both[:-1] / both[-1]
+
+
 def train_forward(x, gamma, beta, running_var, win_x2, t, skips, mask, *, eps, momentum,
-                  warmup_iters, outlier_filtration, r_max, r_warmup):
+                  warmup_iters, outlier_filtration, r_max, r_warmup, group=None):
     """One training forward step `t` (already incremented) of the spec on
     torch tensors. Returns (y, z, var, r, skip, running_var_new, win_x2_new,
-    skips_new); skip and skips_new are 0-d tensors. Inputs are not modified."""
+    skips_new); skip and skips_new are 0-d tensors. Inputs are not modified.
+    With `group`, the quadratic mean is over the tokens of every rank."""
     ct = _compute_dtype(x.dtype)
     dev = x.device
     C = x.shape[-1]
@@ -66,11 +78,11 @@ def train_forward(x, gamma, beta, running_var, win_x2, t, skips, mask, *, eps, m
     # 1. Quadratic mean over unpadded tokens (T' = 0 gives NaN, as specified).
     sq = x2d * x2d
     if mask is None:
-        psi = sq.sum(0) / x2d.shape[0]
+        psi = _token_mean(sq.sum(0), torch.tensor(x2d.shape[0], dtype=ct, device=dev), group)
     else:
         keep = ~mask.reshape(-1).to(torch.bool)
-        psi = torch.where(keep[:, None], sq, torch.zeros((), dtype=ct, device=dev)).sum(0)
-        psi = psi / keep.sum().to(ct)
+        psi = _token_mean(torch.where(keep[:, None], sq, torch.zeros((), dtype=ct, device=dev)).sum(0),
+                          keep.sum().to(ct), group)
     # 2. Spread of the window BEFORE the update (NaN for a single entry).
     s = torch.sqrt(win).reshape(-1)
     if s.numel() > 1:
@@ -112,9 +124,12 @@ def train_forward(x, gamma, beta, running_var, win_x2, t, skips, mask, *, eps, m
 
 
 def train_backward(gy, z, var, r, skip, gamma, ema_gz, win_gz, t, *, eps, momentum,
-                   warmup_iters):
+                   warmup_iters, group=None):
     """The spec's backward of step `t` on torch tensors. Returns (gx, ggamma,
-    gbeta, ema_gz_new, win_gz_new); ggamma/gbeta in f32 (the caller casts)."""
+    gbeta, ema_gz_new, win_gz_new); ggamma/gbeta in f32 (the caller casts).
+    With `group`, the mean of g * z is over the tokens of every rank
+    (ggamma and gbeta stay this rank's: the data-parallel wrapper reduces
+    them with the other gradients)."""
     ct = _compute_dtype(gy.dtype)
     dev = gy.device
     C = gy.shape[-1]
@@ -131,7 +146,8 @@ def train_backward(gy, z, var, r, skip, gamma, ema_gz, win_gz, t, *, eps, moment
 
     g = gys * g_ * r                                   # 1.
     g2d, z2d = g.reshape(-1, C), zs.reshape(-1, C)
-    gz = (g2d * z2d).sum(0) / g2d.shape[0]             # 2. all tokens
+    gz = _token_mean((g2d * z2d).sum(0),               # 2. all tokens
+                     torch.tensor(g2d.shape[0], dtype=ct, device=dev), group)
     slot = t % Mb
     win[slot] = torch.where(skip, ema, gz)             # 3.
     if t <= Mb or t < W:                               # 4.
@@ -157,13 +173,14 @@ class _UnifiedNormFunction(torch.autograd.Function):
         t = int(module.t) + 1  # the counter is incremented first
         y, z, var, r, skip, rv_new, win_new, skips_new = train_forward(
             x, weight, bias, module.running_var, module.win_x2, t, module.skips, pad_mask,
-            **module._forward_hparams())
+            **module._forward_hparams(), group=module._sync_group())
         module.running_var.copy_(rv_new)
         module.win_x2.copy_(win_new)
         module.skips.copy_(skips_new)
         module.t.fill_(t)
         module._last_skip = skip
         ctx.module = module
+        ctx.group = module._sync_group()
         ctx.t = t
         ctx.save_for_backward(z, var, r, skip, weight if weight is not None else None)
         ctx.has_weight, ctx.has_bias = weight is not None, bias is not None
@@ -176,7 +193,7 @@ class _UnifiedNormFunction(torch.autograd.Function):
         module = ctx.module
         gx, ggamma, gbeta, ema_new, wgz_new = train_backward(
             gy.contiguous(), z, var, r, skip, weight, module.ema_gz, module.win_gz, ctx.t,
-            **module._backward_hparams())
+            **module._backward_hparams(), group=ctx.group)
         with torch.no_grad():
             module.ema_gz.copy_(ema_new)
             module.win_gz.copy_(wgz_new)
@@ -203,7 +220,11 @@ class UnifiedNorm(nn.Module):
             PyTorch implementation elsewhere (CUDA, float64, a weight
             of another dtype than the input); "compiled" insists on the
             kernels (an error says what prevents them); "eager" is the
-            PyTorch implementation.
+            PyTorch implementation;
+        process_group: a torch.distributed process group whose ranks'
+            tokens the training statistics are taken over (one all-reduce
+            in the forward and one in the backward; see
+            `convert_sync_unified_norm`). None: this rank's tokens only.
 
     `forward(x, pad_mask=None)`: `pad_mask` has the shape of `x` without its
     last dim, True = padding; padded tokens are left out of the forward
@@ -216,7 +237,7 @@ class UnifiedNorm(nn.Module):
                  *, window: int = 4, window_bwd: Optional[int] = None,
                  warmup_iters: int = 4000, outlier_filtration: bool = False,
                  momentum: float = 0.9, r_max: float = 5.0, r_warmup: int = 1000,
-                 kernels: str = "auto") -> None:
+                 kernels: str = "auto", process_group=None) -> None:
         super().__init__()
         if isinstance(normalized_shape, (tuple, list, torch.Size)):
             if len(normalized_shape) != 1:
@@ -236,6 +257,7 @@ class UnifiedNorm(nn.Module):
         if kernels not in _KERNEL_CHOICES:
             raise ValueError(f"kernels must be one of {_KERNEL_CHOICES}, got {kernels!r}")
         self.kernels = kernels
+        self.process_group = process_group
         self.normalized_shape = (C,)
         self.num_features = C
         self.eps = float(eps)
@@ -318,6 +340,14 @@ class UnifiedNorm(nn.Module):
             return _UnifiedNormFunction.apply(x, self.weight, self.bias, self, pad_mask)
         return self.infer(x)
 
+    def _sync_group(self):
+        """The process group the statistics are synchronized over, or None
+        (no group, torch.distributed not initialized, or one rank)."""
+        group = self.process_group
+        if group is None or not dist.is_available() or not dist.is_initialized():
+            return None
+        return group if dist.get_world_size(group) > 1 else None
+
     def _compiled_kernels(self, x):
         """Whether this call runs un-mlir's compiled kernels (`kernels`):
         "compiled" always (an error names what prevents it), "eager" never,
@@ -326,6 +356,9 @@ class UnifiedNorm(nn.Module):
         if self.kernels == "eager":
             return False
         reason = _kernels.unsupported_reason(x, self.weight, self.bias)
+        if reason is None and self.training and self._sync_group() is not None:
+            reason = ("statistics synchronized across ranks run on the PyTorch "
+                      "implementation")
         if reason is not None and self.kernels == "compiled":
             raise RuntimeError(f"UnifiedNorm(kernels='compiled'): {reason}")
         return reason is None
@@ -358,6 +391,8 @@ class UnifiedNorm(nn.Module):
             s += ", elementwise_affine=False"
         if self.kernels != "auto":
             s += f", kernels={self.kernels!r}"
+        if self.process_group is not None:
+            s += ", synchronized statistics"
         return s
 
 
@@ -569,3 +604,24 @@ def convert_layernorm(model: nn.Module, *, rmsnorm: bool = False,
             if isinstance(child, nn.LayerNorm):
                 _disable_fast_path(parent)
     return report
+
+
+def convert_sync_unified_norm(model: nn.Module, process_group=None) -> nn.Module:
+    """Makes every UnifiedNorm of `model` (in place; the model itself if it
+    is one) take its training statistics over the tokens of all ranks of
+    `process_group` (default: every rank, `torch.distributed`'s default
+    group, which must be initialized), as `nn.SyncBatchNorm` does for
+    BatchNorm. UN needs one all-reduce per direction: the forward's sum of
+    squares over unpadded tokens with their count, the backward's sum of
+    g * z with the token count; every later step is a function of state
+    all ranks hold alike. Ranks may hold different numbers of tokens and
+    padding. Returns `model`."""
+    if process_group is None:
+        if not (dist.is_available() and dist.is_initialized()):
+            raise RuntimeError("convert_sync_unified_norm: torch.distributed is not "
+                               "initialized; call init_process_group first or pass a group")
+        process_group = dist.group.WORLD
+    for module in model.modules():
+        if isinstance(module, UnifiedNorm):
+            module.process_group = process_group
+    return model
