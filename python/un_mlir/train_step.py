@@ -29,6 +29,46 @@ def _memref(shape, elt):
     return f"memref<{_dims(shape)}{elt}>"
 
 
+class _Types:
+    """The MLIR types of a training step's operands: activations `shape`
+    (X), masks (K), f32 statistics (V), channel vectors (G), the windows
+    (WF, WB); the `...M` twins are the memrefs."""
+
+    def __init__(self, shape, dtype, window_fwd, window_bwd):
+        elt = _ELEMENT_TYPES[dtype]
+        C = shape[-1]
+        self.X, self.XM = _tensor(shape, elt), _memref(shape, elt)
+        self.K, self.KM = _tensor(shape[:-1], "i1"), _memref(shape[:-1], "i1")
+        self.V, self.VM = _tensor([C], "f32"), _memref([C], "f32")
+        self.G, self.GM = _tensor([C], elt), _memref([C], elt)
+        self.WF, self.WFM = _tensor([window_fwd, C], "f32"), _memref([window_fwd, C], "f32")
+        self.WB, self.WBM = _tensor([window_bwd, C], "f32"), _memref([window_bwd, C], "f32")
+
+
+_I64, _I1 = "memref<i64>", "memref<i1>"
+
+
+def _forward_attrs(eps, momentum, warmup_iters, outlier_filtration, r_max, r_warmup):
+    of = "true" if outlier_filtration else "false"
+    return (f"{{eps = {eps:e} : f32, momentum = {momentum:e} : f32, "
+            f"warmup_iters = {warmup_iters} : i64, outlier_filtration = {of}, "
+            f"r_max = {r_max:e} : f32, r_warmup = {r_warmup} : i64}}")
+
+
+def _store(value, dest, t, m):
+    """Writes the tensor `value` into the memref argument `dest`."""
+    return (f"  bufferization.materialize_in_destination %{value} in restrict writable "
+            f"%{dest} : ({t}, {m}) -> ()\n")
+
+
+def _update(value, dest, t, m):
+    """The state `dest` (also read as a tensor) := `value`, through a buffer
+    of its own (all reads of the old state come first; the buffer
+    deallocation pipeline frees it)."""
+    return (f"  %{value}_b = memref.alloc() : {m}\n" + _store(value, f"{value}_b", t, m)
+            + f"  memref.copy %{value}_b, %{dest} : {m} to {m}\n")
+
+
 def train_step_mlir(shape, window_fwd=4, window_bwd=4, dtype="f32", *, mask=False,
                     save_input=False, eps=1e-5, momentum=0.9, warmup_iters=4000,
                     outlier_filtration=False, r_max=5.0, r_warmup=1000):
@@ -49,21 +89,14 @@ def train_step_mlir(shape, window_fwd=4, window_bwd=4, dtype="f32", *, mask=Fals
     again (`un.normalize`, the op the forward computes z with): the
     backward keeps the input alive, as LayerNorm's does, not a second
     activation-sized tensor."""
-    elt = _ELEMENT_TYPES[dtype]
-    C = shape[-1]
-    X, XM = _tensor(shape, elt), _memref(shape, elt)
-    K, KM = _tensor(shape[:-1], "i1"), _memref(shape[:-1], "i1")
-    V, VM = _tensor([C], "f32"), _memref([C], "f32")
-    G, GM = _tensor([C], elt), _memref([C], elt)
-    WF, WFM = _tensor([window_fwd, C], "f32"), _memref([window_fwd, C], "f32")
-    WB, WBM = _tensor([window_bwd, C], "f32"), _memref([window_bwd, C], "f32")
-    I64, I1 = "memref<i64>", "memref<i1>"
-    of = "true" if outlier_filtration else "false"
-    fwd_attrs = (f"{{eps = {eps:e} : f32, momentum = {momentum:e} : f32, "
-                 f"warmup_iters = {warmup_iters} : i64, outlier_filtration = {of}, "
-                 f"r_max = {r_max:e} : f32, r_warmup = {r_warmup} : i64}}")
+    ty = _Types(shape, dtype, window_fwd, window_bwd)
+    X, XM, K, KM, V, VM, G, GM = ty.X, ty.XM, ty.K, ty.KM, ty.V, ty.VM, ty.G, ty.GM
+    WF, WFM, WB, WBM = ty.WF, ty.WFM, ty.WB, ty.WBM
+    I64, I1 = _I64, _I1
+    fwd_attrs = _forward_attrs(eps, momentum, warmup_iters, outlier_filtration, r_max, r_warmup)
     bwd_attrs = (f"{{eps = {eps:e} : f32, momentum = {momentum:e} : f32, "
                  f"warmup_iters = {warmup_iters} : i64}}")
+    store, update = _store, _update
 
     def signature(name, args):
         return (f"func.func @{name}(" + ", ".join(f"%{n}: {m}" for n, m in args)
@@ -71,17 +104,6 @@ def train_step_mlir(shape, window_fwd=4, window_bwd=4, dtype="f32", *, mask=Fals
 
     def to_tensor(name, m, t):
         return f"  %{name} = bufferization.to_tensor %{name}_m restrict : {m} to {t}\n"
-
-    def store(value, dest, t, m):
-        return (f"  bufferization.materialize_in_destination %{value} in restrict writable "
-                f"%{dest} : ({t}, {m}) -> ()\n")
-
-    def update(value, dest, t, m):
-        """The state `dest` (also read as a tensor) := `value`, through a
-        buffer of its own (all reads of the old state come first; the
-        buffer deallocation pipeline frees it)."""
-        return (f"  %{value}_b = memref.alloc() : {m}\n" + store(value, f"{value}_b", t, m)
-                + f"  memref.copy %{value}_b, %{dest} : {m} to {m}\n")
 
     fwd_args = [("x_m", XM), ("gamma_m", GM), ("beta_m", GM), ("rv_m", VM), ("win_m", WFM),
                 ("t_m", I64), ("skips_m", I64), ("y_o", XM)]
@@ -131,6 +153,97 @@ def train_step_mlir(shape, window_fwd=4, window_bwd=4, dtype="f32", *, mask=Fals
     bwd += update("ema1", "ema_m", V, VM) + update("wgz1", "wgz_m", WB, WBM)
     bwd += "  return\n}\n"
     return fwd + "\n" + bwd
+
+
+def sync_train_step_mlir(channels, window_fwd=4, window_bwd=4, dtype="f32", *, mask=False,
+                         eps=1e-5, momentum=0.9, warmup_iters=4000, outlier_filtration=False,
+                         r_max=5.0, r_warmup=1000):
+    """MLIR text of the training step split at its two token reductions, for
+    statistics taken over the tokens of several processes (activations
+    `[?, channels]`, the input saved for the backward, state in place):
+
+        un_forward_stats(x, psi [, mask])          psi: this process's mean of x^2
+        un_forward_apply(x, psi, gamma, beta, running_var, win_x2, t, skips,
+                         y, var, r, skip, step)     psi: the mean over all of them
+        un_backward_stats(gy, x, var, r, gamma, gz, ggamma, gbeta)
+        un_backward_apply(gy, x, var, r, skip, step, gamma, gz, ema_gz, win_gz, gx)
+
+    Between the halves the caller combines the processes' means
+    (weighted by their token counts). The halves are the primitives
+    `un.train_forward` / `un.train_backward` decompose into
+    (`un.quadratic_mean`, `un.smooth_forward_stats`, `un.normalize`;
+    `un.grad_stats`, `un.smooth_grad_stats`, `un.input_grad`)."""
+    ty = _Types([None, channels], dtype, window_fwd, window_bwd)
+    X, XM, K, KM, V, VM, G, GM = ty.X, ty.XM, ty.K, ty.KM, ty.V, ty.VM, ty.G, ty.GM
+    WF, WFM, WB, WBM = ty.WF, ty.WFM, ty.WB, ty.WBM
+    I64, I1 = _I64, _I1
+    smooth_attrs = _forward_attrs(eps, momentum, warmup_iters, outlier_filtration, r_max,
+                                  r_warmup)
+    store, update = _store, _update
+    grad_attrs = f"{{momentum = {momentum:e} : f32, warmup_iters = {warmup_iters} : i64}}"
+    eps_attr = f"{{eps = {eps:e} : f32}}"
+
+    def function(name, args, body):
+        text = (f"func.func @{name}(" + ", ".join(f"%{n}: {m}" for n, m, _ in args)
+                + ") attributes {llvm.emit_c_interface} {\n")
+        for n, m, t in args:
+            if t:  # an input read as a tensor
+                text += f"  %{n[:-2]} = bufferization.to_tensor %{n} restrict : {m} to {t}\n"
+        return text + body + "  return\n}\n"
+
+    normalize_x = (f"  %z, %unused = \"un.normalize\"(%x, %var, %gamma, %gamma) {eps_attr} : "
+                   f"({X}, {V}, {G}, {G}) -> ({X}, {X})\n")
+
+    forward_stats = function(
+        "un_forward_stats",
+        [("x_m", XM, X), ("psi_o", VM, None)] + ([("mask_m", KM, K)] if mask else []),
+        f"  %psi = \"un.quadratic_mean\"(%x{', %mask' if mask else ''}) : "
+        f"({X}{', ' + K if mask else ''}) -> {V}\n" + store("psi", "psi_o", V, VM))
+    forward_apply = function(
+        "un_forward_apply",
+        [("x_m", XM, X), ("psi_m", VM, V), ("gamma_m", GM, G), ("beta_m", GM, G),
+         ("rv_m", VM, V), ("win_m", WFM, WF), ("t_m", I64, None), ("skips_m", I64, None),
+         ("y_o", XM, None), ("var_o", VM, None), ("r_o", VM, None), ("skip_o", I1, None),
+         ("step_o", I64, None)],
+        "  %c1_i64 = arith.constant 1 : i64\n"
+        f"  %t0 = memref.load %t_m[] : {I64}\n"
+        "  %t = arith.addi %t0, %c1_i64 : i64\n"
+        f"  %skips = memref.load %skips_m[] : {I64}\n"
+        f"  %var, %r, %skip, %rv1, %win1, %skips1 = \"un.smooth_forward_stats\"(%psi, %rv, %win, "
+        f"%t, %skips) {smooth_attrs} : ({V}, {V}, {WF}, i64, i64) -> ({V}, {V}, i1, {V}, {WF}, "
+        "i64)\n"
+        f"  %z, %y = \"un.normalize\"(%x, %var, %gamma, %beta) {eps_attr} : "
+        f"({X}, {V}, {G}, {G}) -> ({X}, {X})\n"
+        + store("y", "y_o", X, XM) + store("var", "var_o", V, VM) + store("r", "r_o", V, VM)
+        + update("rv1", "rv_m", V, VM) + update("win1", "win_m", WF, WFM)
+        + f"  memref.store %skip, %skip_o[] : {I1}\n"
+        f"  memref.store %t, %step_o[] : {I64}\n"
+        f"  memref.store %t, %t_m[] : {I64}\n"
+        f"  memref.store %skips1, %skips_m[] : {I64}\n")
+    backward_stats = function(
+        "un_backward_stats",
+        [("gy_m", XM, X), ("x_m", XM, X), ("var_m", VM, V), ("r_m", VM, V), ("gamma_m", GM, G),
+         ("gz_o", VM, None), ("ggamma_o", GM, None), ("gbeta_o", GM, None)],
+        normalize_x
+        + f"  %gz, %ggamma, %gbeta = \"un.grad_stats\"(%gy, %z, %r, %gamma) : "
+        f"({X}, {X}, {V}, {G}) -> ({V}, {G}, {G})\n"
+        + store("gz", "gz_o", V, VM) + store("ggamma", "ggamma_o", G, GM)
+        + store("gbeta", "gbeta_o", G, GM))
+    backward_apply = function(
+        "un_backward_apply",
+        [("gy_m", XM, X), ("x_m", XM, X), ("var_m", VM, V), ("r_m", VM, V),
+         ("skip_m", I1, None), ("step_m", I64, None), ("gamma_m", GM, G), ("gz_m", VM, V),
+         ("ema_m", VM, V), ("wgz_m", WBM, WB), ("gx_o", XM, None)],
+        normalize_x
+        + f"  %t = memref.load %step_m[] : {I64}\n"
+        f"  %skip = memref.load %skip_m[] : {I1}\n"
+        f"  %coef, %ema1, %wgz1 = \"un.smooth_grad_stats\"(%gz, %skip, %ema, %wgz, %t) "
+        f"{grad_attrs} : ({V}, i1, {V}, {WB}, i64) -> ({V}, {V}, {WB})\n"
+        f"  %gx = \"un.input_grad\"(%gy, %z, %var, %r, %gamma, %coef) {eps_attr} : "
+        f"({X}, {X}, {V}, {V}, {G}, {V}) -> {X}\n"
+        + store("gx", "gx_o", X, XM) + update("ema1", "ema_m", V, VM)
+        + update("wgz1", "wgz_m", WB, WBM))
+    return "\n".join((forward_stats, forward_apply, backward_stats, backward_apply))
 
 
 class CompiledTrainStep:

@@ -1,6 +1,7 @@
 """One rank of test_distributed.py (run by torchrun): UnifiedNorm with
-statistics synchronized over all ranks, on this rank's uneven shard of a
-global batch, against one process (no synchronization) on the whole batch.
+statistics synchronized over all ranks (on the PyTorch implementation and
+on the compiled kernels), on this rank's uneven shard of a global batch,
+against one process (no synchronization) on the whole batch.
 
 Checks, every step: this rank's rows of y and gx, and all state; then a
 DistributedDataParallel model against the same model trained on the whole
@@ -16,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python")
 from un_mlir.torch import UnifiedNorm, convert_sync_unified_norm  # noqa: E402
 
 HP = dict(window=3, window_bwd=2, warmup_iters=2, outlier_filtration=True, r_max=3.0,
-          r_warmup=3, kernels="auto")
+          r_warmup=3)
 C, T = 16, 5
 STEPS = 12
 SCALES = [1, 1.2, 0.9, 1.1, 1, 30.0, 1, 0.95, 1.05, 40.0, 1, 1.1]  # steps 6, 10: outliers
@@ -39,12 +40,15 @@ def check(name, got, want, rtol=1e-5, atol=1e-6):
         raise AssertionError(f"rank {dist.get_rank()}: {name} differs (max abs {err})")
 
 
-def norm_sequence(rank, world):
+def norm_sequence(rank, world, kernels):
+    """The synchronized module on the compiled kernels (the step split at
+    its token reductions) or on the PyTorch implementation."""
     sizes, starts = shards(world)
     batch = sum(sizes)
     gen = torch.Generator().manual_seed(0)
-    synced = convert_sync_unified_norm(UnifiedNorm(C, **HP))
-    whole = UnifiedNorm(C, **HP)
+    synced = convert_sync_unified_norm(UnifiedNorm(C, kernels=kernels, **HP))
+    assert synced._compiled_kernels(torch.randn(2, C)) == (kernels == "compiled")
+    whole = UnifiedNorm(C, kernels="eager", **HP)
     with torch.no_grad():
         synced.weight.copy_(1 + 0.1 * torch.randn(C, generator=gen))
         synced.bias.copy_(0.1 * torch.randn(C, generator=gen))
@@ -55,17 +59,20 @@ def norm_sequence(rank, world):
         x = scale * torch.randn(batch, T, C, generator=gen)
         gy = torch.randn(batch, T, C, generator=gen)
         mask = torch.rand(batch, T, generator=gen) < 0.3
-        mask[:, 0] = False  # every sequence keeps a token
+        mask[:, 0] = False  # every sequence keeps a token,
+        if step == 2:
+            mask[: sizes[0]] = True  # but at step 3 rank 0 has only padding
         xa = x.clone().requires_grad_()
         ya = whole(xa, mask)
         ya.backward(gy)
         xr = x[lo:hi].clone().requires_grad_()
         yr = synced(xr, mask[lo:hi])
         yr.backward(gy[lo:hi])
-        check(f"y at step {step + 1}", yr.detach(), ya.detach()[lo:hi])
-        check(f"gx at step {step + 1}", xr.grad, xa.grad[lo:hi])
+        what = f"at step {step + 1} ({kernels})"
+        check(f"y {what}", yr.detach(), ya.detach()[lo:hi])
+        check(f"gx {what}", xr.grad, xa.grad[lo:hi])
         for key, value in whole.state_dict().items():
-            check(f"{key} at step {step + 1}", synced.state_dict()[key], value)
+            check(f"{key} {what}", synced.state_dict()[key], value)
         skipped.append(synced.last_skip)
         assert synced.last_skip == whole.last_skip
     assert any(skipped[3:]) and not all(skipped[3:]), skipped
@@ -77,9 +84,10 @@ def ddp_training(rank, world):
     sizes, starts = shards(world)
     batch = sum(sizes)
     torch.manual_seed(1)
-    model = nn.Sequential(nn.Linear(C, C), UnifiedNorm(C, **HP), nn.GELU(), nn.Linear(C, 4))
-    reference = nn.Sequential(nn.Linear(C, C), UnifiedNorm(C, **HP), nn.GELU(),
-                              nn.Linear(C, 4))
+    model = nn.Sequential(nn.Linear(C, C), UnifiedNorm(C, kernels="compiled", **HP), nn.GELU(),
+                          nn.Linear(C, 4))
+    reference = nn.Sequential(nn.Linear(C, C), UnifiedNorm(C, kernels="eager", **HP),
+                              nn.GELU(), nn.Linear(C, 4))
     reference.load_state_dict(model.state_dict())
     ddp = nn.parallel.DistributedDataParallel(convert_sync_unified_norm(model))
     opt = torch.optim.SGD(ddp.parameters(), lr=0.1)
@@ -108,7 +116,8 @@ def ddp_training(rank, world):
 def main():
     dist.init_process_group("gloo")
     rank, world = dist.get_rank(), dist.get_world_size()
-    norm_sequence(rank, world)
+    for kernels in ("eager", "compiled"):
+        norm_sequence(rank, world, kernels)
     ddp_training(rank, world)
     dist.barrier()
     dist.destroy_process_group()

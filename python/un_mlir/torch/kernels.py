@@ -37,6 +37,7 @@ import threading
 from typing import Optional, Tuple
 
 import torch
+import torch.distributed as dist
 from torch import Tensor
 
 from .. import aot, memref, train_step
@@ -192,6 +193,30 @@ def _train_kernels(channels, dtype, mask, window_fwd, window_bwd, eps, momentum,
     return kernels
 
 
+_SYNC_RANKS = {"un_forward_stats": (2, 1), "un_forward_apply": (2, 1, 1, 1, 1, 2, 0, 0, 2, 1, 1, 0, 0),
+               "un_backward_stats": (2, 2, 1, 1, 1, 1, 1, 1),
+               "un_backward_apply": (2, 2, 1, 1, 0, 0, 1, 1, 1, 2, 2)}
+
+
+def _sync_kernels(channels, dtype, mask, window_fwd, window_bwd, eps, momentum, warmup_iters,
+                  outlier_filtration, r_max, r_warmup):
+    """{name: kernel} of the step split at its token reductions
+    (`train_step.sync_train_step_mlir`), for statistics over several ranks."""
+    key = ("sync", channels, dtype, mask, window_fwd, window_bwd, eps, momentum, warmup_iters,
+           outlier_filtration, r_max, r_warmup)
+    kernels = _KERNELS.get(key)
+    if kernels is None:
+        text = train_step.sync_train_step_mlir(
+            channels, window_fwd, window_bwd, _DTYPES[dtype], mask=mask, eps=eps,
+            momentum=momentum, warmup_iters=warmup_iters, outlier_filtration=outlier_filtration,
+            r_max=r_max, r_warmup=r_warmup)
+        lib = _library(text)
+        kernels = _KERNELS[key] = {
+            name: _Kernel(lib, name, ranks + ((1,) if mask and name == "un_forward_stats" else ()))
+            for name, ranks in _SYNC_RANKS.items()}
+    return kernels
+
+
 def _infer_kernel(channels, dtype, eps):
     key = ("infer", channels, dtype, eps)
     if key not in _KERNELS:
@@ -326,17 +351,74 @@ def _op(op, implementation):
     return op if torch.compiler.is_compiling() else implementation
 
 
+def _all_tokens_mean(mean, count, group):
+    """The mean over the tokens of every rank of `group`, from this rank's
+    `mean` over its `count` tokens: one all-reduce of [mean * count, count]
+    (a rank without tokens adds nothing, not its NaN mean)."""
+    both = torch.cat([torch.where(count > 0, mean * count, 0.0), count.reshape(1)])
+    dist.all_reduce(both, group=group)
+    return both[:-1] / both[-1]
+
+
+def _sync_forward(x, weight, bias, mask, m, group):
+    """`_train_forward` with the quadratic mean over the tokens of `group`."""
+    channels = x.shape[-1]
+    _check_shapes(x, m.running_var, m.win_x2)
+    _check_state(m.running_var, m.win_x2, m.t, m.skips)
+    k = _sync_kernels(channels, x.dtype, mask is not None, m.window, m.window_bwd, m.eps,
+                      m.momentum, m.warmup_iters, m.outlier_filtration, m.r_max, m.r_warmup)
+    x = x.detach().contiguous()
+    psi = x.new_empty(channels, dtype=torch.float32)
+    if mask is None:
+        k["un_forward_stats"](x, psi)
+        count = torch.tensor(float(x.numel() // channels))
+    else:
+        mask = mask.to(torch.bool).contiguous()
+        k["un_forward_stats"](x, psi, mask)
+        count = (~mask).sum().to(torch.float32)
+    psi = _all_tokens_mean(psi, count, group)
+    y = torch.empty_like(x)
+    var, r = x.new_empty(channels, dtype=torch.float32), x.new_empty(channels, dtype=torch.float32)
+    skip, step = x.new_empty((), dtype=torch.bool), x.new_empty((), dtype=torch.int64)
+    k["un_forward_apply"](x, psi, _gamma(weight, channels, x.dtype),
+                          _beta(bias, channels, x.dtype), m.running_var, m.win_x2, m.t, m.skips,
+                          y, var, r, skip, step)
+    return y, var, r, skip, step, k
+
+
+def _sync_backward(gy, x, var, r, skip, step, weight, m, group, k):
+    """`_train_backward` with the mean of g * z over the tokens of `group`."""
+    channels = gy.shape[-1]
+    _check_state(m.ema_gz, m.win_gz)
+    gy = gy.detach().to(x.dtype).contiguous()
+    gamma = _gamma(weight, channels, x.dtype)
+    gz = x.new_empty(channels, dtype=torch.float32)
+    ggamma, gbeta = torch.empty_like(gamma), torch.empty_like(gamma)
+    k["un_backward_stats"](gy, x, var, r, gamma, gz, ggamma, gbeta)
+    gz = _all_tokens_mean(gz, torch.tensor(float(gy.numel() // channels)), group)
+    gx = torch.empty_like(gy)
+    k["un_backward_apply"](gy, x, var, r, skip, step, gamma, gz, m.ema_gz, m.win_gz, gx)
+    return gx, ggamma, gbeta
+
+
 class TrainStep(torch.autograd.Function):
     """A training step of `module` (a UnifiedNorm) on the compiled kernels:
     `train_forward` forward, `train_backward` (the spec's backward, with
-    its gradient smoothing) backward. Returns (y, skip)."""
+    its gradient smoothing) backward; with a process `group`, the step split
+    at its token reductions, each followed by an all-reduce over the ranks.
+    Returns (y, skip)."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, mask, module):
+    def forward(ctx, x, weight, bias, mask, module, group):
         m = module
-        y, var, r, skip, step = _op(torch.ops.un_mlir.train_forward, _train_forward)(
-            x, weight, bias, m.running_var, m.win_x2, m.t, m.skips, mask, m.window_bwd, m.eps,
-            m.momentum, m.warmup_iters, m.outlier_filtration, m.r_max, m.r_warmup)
+        ctx.group = group
+        if group is None:
+            y, var, r, skip, step = _op(torch.ops.un_mlir.train_forward, _train_forward)(
+                x, weight, bias, m.running_var, m.win_x2, m.t, m.skips, mask, m.window_bwd,
+                m.eps, m.momentum, m.warmup_iters, m.outlier_filtration, m.r_max, m.r_warmup)
+        else:
+            y, var, r, skip, step, ctx.sync_kernels = _sync_forward(x, weight, bias, mask, m,
+                                                                    group)
         ctx.save_for_backward(x, var, r, skip, step, weight)
         ctx.module = module
         ctx.masked = mask is not None
@@ -349,7 +431,13 @@ class TrainStep(torch.autograd.Function):
     def backward(ctx, gy, _gskip):
         x, var, r, skip, step, weight = ctx.saved_tensors
         m = ctx.module
-        gx, ggamma, gbeta = _op(torch.ops.un_mlir.train_backward, _train_backward)(
-            gy, x, var, r, skip, step, weight, m.ema_gz, m.win_gz, m.window, m.eps, m.momentum,
-            m.warmup_iters, m.outlier_filtration, m.r_max, m.r_warmup, ctx.masked)
-        return gx, ggamma if ctx.has_weight else None, gbeta if ctx.has_bias else None, None, None
+        if ctx.group is None:
+            gx, ggamma, gbeta = _op(torch.ops.un_mlir.train_backward, _train_backward)(
+                gy, x, var, r, skip, step, weight, m.ema_gz, m.win_gz, m.window, m.eps,
+                m.momentum, m.warmup_iters, m.outlier_filtration, m.r_max, m.r_warmup,
+                ctx.masked)
+        else:
+            gx, ggamma, gbeta = _sync_backward(gy, x, var, r, skip, step, weight, m, ctx.group,
+                                               ctx.sync_kernels)
+        return (gx, ggamma if ctx.has_weight else None, gbeta if ctx.has_bias else None, None,
+                None, None)

@@ -334,7 +334,8 @@ class UnifiedNorm(nn.Module):
             pad_mask = pad_mask.to(torch.bool)
         if self.training:
             if self._compiled_kernels(x):
-                y, skip = _kernels.TrainStep.apply(x, self.weight, self.bias, pad_mask, self)
+                y, skip = _kernels.TrainStep.apply(x, self.weight, self.bias, pad_mask, self,
+                                                   self._sync_group())
                 self._last_skip = skip
                 return y
             return _UnifiedNormFunction.apply(x, self.weight, self.bias, self, pad_mask)
@@ -356,9 +357,10 @@ class UnifiedNorm(nn.Module):
         if self.kernels == "eager":
             return False
         reason = _kernels.unsupported_reason(x, self.weight, self.bias)
-        if reason is None and self.training and self._sync_group() is not None:
-            reason = ("statistics synchronized across ranks run on the PyTorch "
-                      "implementation")
+        if (reason is None and self.training and self._sync_group() is not None
+                and torch.compiler.is_compiling()):
+            reason = ("under torch.compile, statistics synchronized across ranks run on the "
+                      "PyTorch implementation")
         if reason is not None and self.kernels == "compiled":
             raise RuntimeError(f"UnifiedNorm(kernels='compiled'): {reason}")
         return reason is None
