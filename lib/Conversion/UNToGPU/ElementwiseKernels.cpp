@@ -49,7 +49,7 @@ static void emitElementwise(OpBuilder &b, Location loc, KernelContext &ctx,
   SmallVector<Value> paramVectors;
   for (Value param : params)
     paramVectors.push_back(
-        extToF32(b, loc, loadVector(b, loc, param, {coords.column}, width)));
+        toF32(b, loc, loadVector(b, loc, param, {coords.column}, width)));
   if (prologue)
     paramVectors = prologue(b, loc, paramVectors);
   forEachRowChunk(
@@ -59,14 +59,14 @@ static void emitElementwise(OpBuilder &b, Location loc, KernelContext &ctx,
         SmallVector<SmallVector<Value>> loaded(rows.size());
         for (auto [u, row] : llvm::enumerate(rows))
           for (Value act : activations)
-            loaded[u].push_back(extToF32(
+            loaded[u].push_back(toF32(
                 nb, l, loadVector(nb, l, act, {row, coords.column}, width)));
         for (auto [u, row] : llvm::enumerate(rows)) {
           SmallVector<Value> results = map(nb, l, loaded[u], paramVectors);
           ifThen(nb, l, inRange[u], [&](OpBuilder &sb, Location sl) {
             for (auto [value, out] : llvm::zip_equal(results, outputs)) {
               Type type = cast<MemRefType>(out.getType()).getElementType();
-              storeVector(sb, sl, truncFromF32(sb, sl, value, type), out,
+              storeVector(sb, sl, fromF32(sb, sl, value, type), out,
                           {row, coords.column});
             }
           });

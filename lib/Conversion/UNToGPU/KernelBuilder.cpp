@@ -81,27 +81,6 @@ Value gpukernels::f32Splat(OpBuilder &b, Location loc, int64_t n, float value) {
       b, loc, DenseElementsAttr::get(type, b.getF32FloatAttr(value)));
 }
 
-static Type withElementType(Type type, Type elementType) {
-  if (auto vector = dyn_cast<VectorType>(type))
-    return vector.clone(elementType);
-  return elementType;
-}
-
-Value gpukernels::extToF32(OpBuilder &b, Location loc, Value v) {
-  if (getElementTypeOrSelf(v.getType()).isF32())
-    return v;
-  return arith::ExtFOp::create(b, loc,
-                               withElementType(v.getType(), b.getF32Type()), v);
-}
-
-Value gpukernels::truncFromF32(OpBuilder &b, Location loc, Value v,
-                               Type elementType) {
-  if (elementType.isF32())
-    return v;
-  return arith::TruncFOp::create(b, loc,
-                                 withElementType(v.getType(), elementType), v);
-}
-
 Value gpukernels::preciseSqrt(OpBuilder &b, Location loc, Value v) {
   // libdevice's correctly rounded square root, declared by createKernel.
   StringRef name = kSqrtFunction;

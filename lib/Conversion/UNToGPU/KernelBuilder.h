@@ -15,6 +15,8 @@
 #ifndef UN_LIB_CONVERSION_UNTOGPU_KERNELBUILDER_H
 #define UN_LIB_CONVERSION_UNTOGPU_KERNELBUILDER_H
 
+#include "un/Utils/FloatCasts.h"
+
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Builders.h"
 
@@ -64,10 +66,6 @@ public:
 Value f32Const(OpBuilder &b, Location loc, float value);
 /// A vector<n x f32> splat constant.
 Value f32Splat(OpBuilder &b, Location loc, int64_t n, float value);
-/// Extends a float scalar or vector to f32 (no-op for f32).
-Value extToF32(OpBuilder &b, Location loc, Value v);
-/// Truncates an f32 scalar or vector to `elementType` (no-op for f32).
-Value truncFromF32(OpBuilder &b, Location loc, Value v, Type elementType);
 /// IEEE square root: libdevice's __nv_fsqrt_rn (`sqrt.rn.f32`), not
 /// math.sqrt, whose __nv_sqrtf is approximate unless the module asks for
 /// precise square roots through NVVM reflection.

@@ -292,7 +292,7 @@ void gpukernels::emitGradStats(OpBuilder &b, Location loc, KernelContext &ctx,
           continue;
         Value s = sumPartials(nb, l, *args.partials, k + 1, c);
         Type type = cast<MemRefType>(out.getType()).getElementType();
-        memref::StoreOp::create(nb, l, truncFromF32(nb, l, s, type), out, c);
+        memref::StoreOp::create(nb, l, fromF32(nb, l, s, type), out, c);
       }
     } else {
       gz = memref::LoadOp::create(nb, l, args.gz, c);

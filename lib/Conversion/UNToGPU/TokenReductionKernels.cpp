@@ -97,7 +97,7 @@ static PartialSums emitColumnSums(OpBuilder &b, Location loc,
   SmallVector<Value> paramVectors;
   for (Value param : params)
     paramVectors.push_back(
-        extToF32(b, loc, loadVector(b, loc, param, {coords.column}, width)));
+        toF32(b, loc, loadVector(b, loc, param, {coords.column}, width)));
   Value zero = f32Splat(b, loc, width, 0.0f);
   SmallVector<Value> init(numSums, zero);
   SmallVector<Value> sums = forEachRowChunk(
@@ -123,7 +123,7 @@ static PartialSums emitColumnSums(OpBuilder &b, Location loc,
         for (auto [u, values] : llvm::enumerate(loaded)) {
           SmallVector<Value> f32Values;
           for (Value v : values)
-            f32Values.push_back(extToF32(nb, l, v));
+            f32Values.push_back(toF32(nb, l, v));
           SmallVector<Value> terms =
               contribution(nb, l, f32Values, paramVectors);
           for (int64_t k = 0; k < numSums; ++k) {
@@ -313,7 +313,7 @@ void gpukernels::emitGradStatsFinalize(OpBuilder &b, Location loc,
             continue;
           Value s = sumPartials(nb, l, partials, k + 1, c);
           Type type = cast<MemRefType>(out.getType()).getElementType();
-          memref::StoreOp::create(nb, l, truncFromF32(nb, l, s, type), out, c);
+          memref::StoreOp::create(nb, l, fromF32(nb, l, s, type), out, c);
         }
       });
 }

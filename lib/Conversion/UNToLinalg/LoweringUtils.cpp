@@ -13,18 +13,6 @@ using namespace mlir;
 using namespace mlir::un;
 using namespace mlir::un::lowering;
 
-Value lowering::toF32(OpBuilder &b, Location loc, Value v) {
-  if (v.getType().isF32())
-    return v;
-  return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
-}
-
-Value lowering::fromF32(OpBuilder &b, Location loc, Value v, Type type) {
-  if (type.isF32())
-    return v;
-  return arith::TruncFOp::create(b, loc, type, v);
-}
-
 Value lowering::f32Constant(OpBuilder &b, Location loc, float value) {
   return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
 }

@@ -13,6 +13,8 @@
 #ifndef UN_LIB_CONVERSION_UNTOLINALG_LOWERINGUTILS_H
 #define UN_LIB_CONVERSION_UNTOLINALG_LOWERINGUTILS_H
 
+#include "un/Utils/FloatCasts.h"
+
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/PatternMatch.h"
@@ -21,11 +23,8 @@ namespace mlir {
 namespace un {
 namespace lowering {
 
-/// Extends a scalar float to f32 (no-op for f32).
-Value toF32(OpBuilder &b, Location loc, Value v);
-
-/// Truncates an f32 scalar to `type` (no-op for f32).
-Value fromF32(OpBuilder &b, Location loc, Value v, Type type);
+using un::fromF32;
+using un::toF32;
 
 /// An f32 scalar constant.
 Value f32Constant(OpBuilder &b, Location loc, float value);

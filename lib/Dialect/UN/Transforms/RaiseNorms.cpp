@@ -31,6 +31,7 @@
 
 #include "un/Dialect/UN/IR/UNOps.h"
 #include "un/Dialect/UN/Transforms/Passes.h"
+#include "un/Utils/FloatCasts.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -350,12 +351,6 @@ static Value asChannelVector(OpBuilder &b, Location loc, Value vector) {
   for (int64_t i = 0; i < type.getRank(); ++i)
     reassociation[0].push_back(i);
   return tensor::CollapseShapeOp::create(b, loc, vector, reassociation);
-}
-
-static Value toF32(OpBuilder &b, Location loc, Value v) {
-  if (v.getType().isF32())
-    return v;
-  return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
 }
 
 /// Folds the chain into per-channel (scale, shift), one small [C] generic

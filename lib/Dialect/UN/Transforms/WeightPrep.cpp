@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "WeightPrep.h"
+#include "un/Utils/FloatCasts.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -147,18 +148,6 @@ Value fold::createConstant(OpBuilder &b, Location loc, RankedTensorType type,
 
 /// Rounds a double to f32, the precision the run-time generics compute in.
 static double roundToF32(double v) { return static_cast<float>(v); }
-
-static Value toF32(OpBuilder &b, Location loc, Value v) {
-  if (v.getType().isF32())
-    return v;
-  return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
-}
-
-static Value fromF32(OpBuilder &b, Location loc, Value v, Type type) {
-  if (type.isF32())
-    return v;
-  return arith::TruncFOp::create(b, loc, type, v);
-}
 
 /// An uninitialized tensor whose dims are dims `likeDims` of `like`
 /// (dynamic ones read with tensor.dim), of element type `elementType`.
