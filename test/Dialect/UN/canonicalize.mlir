@@ -18,6 +18,28 @@ func.func @infer_constant_stats_to_affine(%x: tensor<?x2xf32>, %beta: tensor<2xf
 
 // -----
 
+// The same with gamma and running_var as dense_resource blobs (how
+// torch-mlir stores weights): [2, 6] and [3, 8] again.
+// CHECK-LABEL: func.func @infer_resource_stats_to_affine(
+// CHECK: arith.constant dense<[1.000000e+00, 2.000000e+00]> : tensor<2xf32>
+// CHECK-NOT: un.infer
+func.func @infer_resource_stats_to_affine(%x: tensor<?x2xf32>, %beta: tensor<2xf32>) -> tensor<?x2xf32> {
+  %gamma = arith.constant dense_resource<un_gamma> : tensor<2xf32>
+  %rv = arith.constant dense_resource<un_rv> : tensor<2xf32>
+  %y = un.infer %x, %gamma, %beta, %rv {eps = 1.0 : f32} : (tensor<?x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      un_gamma: "0x04000000000000400000C040",
+      un_rv: "0x040000000000404000000041"
+    }
+  }
+#-}
+
+// -----
+
 // f16 activations: the scale is kept in f32, the shift in f16.
 // CHECK-LABEL: func.func @infer_constant_stats_f16(
 // CHECK-DAG: %[[A:.*]] = arith.constant dense<5.000000e-01> : tensor<3xf32>

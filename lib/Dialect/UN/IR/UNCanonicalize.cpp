@@ -5,35 +5,24 @@
 //===----------------------------------------------------------------------===//
 //
 // Only rewrites that are identities of the spec live here:
-//  - `un.infer` with constant gamma and running_var becomes `un.affine` with
-//    a constant scale gamma / sqrt(running_var + eps);
+//  - `un.infer` with constant gamma and running_var (dense or
+//    dense_resource) becomes `un.affine` with a constant scale
+//    gamma / sqrt(running_var + eps) (computeInferScale, as the fold into
+//    linear layers computes it);
 //  - `un.affine` with scale 1 and shift 0 folds to its input;
 //  - a constant all-false padding mask is dropped (no token is padded).
 //
 //===----------------------------------------------------------------------===//
 
+#include "un/Dialect/UN/IR/ConstantFolding.h"
 #include "un/Dialect/UN/IR/UNOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
-#include <cmath>
-
 using namespace mlir;
 using namespace mlir::un;
-
-/// Reads every element of a floating-point constant as f32.
-static SmallVector<float> readAsF32(DenseFPElementsAttr attr) {
-  SmallVector<float> values;
-  values.reserve(attr.getNumElements());
-  for (APFloat v : attr.getValues<APFloat>()) {
-    bool losesInfo = false;
-    v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &losesInfo);
-    values.push_back(v.convertToFloat());
-  }
-  return values;
-}
 
 /// True if `value` is a constant whose every element equals `expected`.
 static bool isSplatConstant(Value value, double expected) {
@@ -61,23 +50,25 @@ struct InferWithConstantStatsToAffine : OpRewritePattern<InferOp> {
 
   LogicalResult matchAndRewrite(InferOp op,
                                 PatternRewriter &rewriter) const override {
-    DenseFPElementsAttr gamma, runningVar;
-    if (!matchPattern(op.getGamma(), m_Constant(&gamma)))
+    ElementsAttr gammaAttr, runningVarAttr;
+    std::optional<SmallVector<double>> gamma, runningVar;
+    if (matchPattern(op.getGamma(), m_Constant(&gammaAttr)))
+      gamma = readFloatElements(gammaAttr);
+    if (!gamma)
       return rewriter.notifyMatchFailure(op, "gamma is not a constant");
-    if (!matchPattern(op.getRunningVar(), m_Constant(&runningVar)))
+    if (matchPattern(op.getRunningVar(), m_Constant(&runningVarAttr)))
+      runningVar = readFloatElements(runningVarAttr);
+    if (!runningVar)
       return rewriter.notifyMatchFailure(op, "running_var is not a constant");
 
-    float eps = op.getEps().convertToFloat();
-    SmallVector<float> g = readAsF32(gamma), rv = readAsF32(runningVar);
-    SmallVector<float> scale(g.size());
-    for (size_t c = 0; c < g.size(); ++c)
-      scale[c] = g[c] / std::sqrt(rv[c] + eps);
-
-    auto scaleType = RankedTensorType::get({static_cast<int64_t>(g.size())},
+    SmallVector<double> scale =
+        computeInferScale(*gamma, *runningVar, op.getEps().convertToFloat());
+    SmallVector<float> asF32(scale.begin(), scale.end());
+    auto scaleType = RankedTensorType::get({static_cast<int64_t>(scale.size())},
                                            rewriter.getF32Type());
     Value scaleValue = arith::ConstantOp::create(
         rewriter, op.getLoc(),
-        DenseElementsAttr::get(scaleType, ArrayRef<float>(scale)));
+        DenseElementsAttr::get(scaleType, ArrayRef<float>(asF32)));
     rewriter.replaceOpWithNewOp<AffineOp>(op, op.getType(), op.getX(),
                                           scaleValue, op.getBeta());
     return success();

@@ -5,17 +5,16 @@
 //===----------------------------------------------------------------------===//
 
 #include "WeightPrep.h"
+#include "un/Dialect/UN/IR/ConstantFolding.h"
 #include "un/Utils/FloatCasts.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AsmState.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 
 #include <cmath>
-#include <cstring>
 
 using namespace mlir;
 using namespace mlir::un;
@@ -31,47 +30,6 @@ bool fold::isWeightPrep(Operation *op) {
 
 bool fold::isFoldableFloatType(Type type) {
   return type.isF32() || type.isF16() || type.isBF16();
-}
-
-/// The elements of `attr` as doubles: dense elements, or a dense_resource
-/// blob of f32, f16 or bf16 (how torch-mlir stores weights).
-static std::optional<SmallVector<double>> readElements(ElementsAttr attr) {
-  auto type = cast<ShapedType>(attr.getType());
-  Type elementType = type.getElementType();
-  if (!isa<FloatType>(elementType))
-    return std::nullopt;
-  SmallVector<double> values;
-  values.reserve(type.getNumElements());
-  if (auto dense = dyn_cast<DenseFPElementsAttr>(attr)) {
-    for (APFloat v : dense.getValues<APFloat>()) {
-      bool losesInfo = false;
-      v.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
-                &losesInfo);
-      values.push_back(v.convertToDouble());
-    }
-    return values;
-  }
-  auto resource = dyn_cast<DenseResourceElementsAttr>(attr);
-  if (!resource || !isFoldableFloatType(elementType))
-    return std::nullopt;
-  const AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-  if (!blob)
-    return std::nullopt;
-  ArrayRef<char> data = blob->getData();
-  unsigned bytes = elementType.getIntOrFloatBitWidth() / 8;
-  if (data.size() != static_cast<size_t>(type.getNumElements()) * bytes)
-    return std::nullopt;
-  const llvm::fltSemantics &sem =
-      cast<FloatType>(elementType).getFloatSemantics();
-  for (int64_t i = 0, e = type.getNumElements(); i < e; ++i) {
-    uint64_t bits = 0;
-    std::memcpy(&bits, data.data() + i * bytes, bytes);
-    APFloat v(sem, APInt(bytes * 8, bits));
-    bool losesInfo = false;
-    v.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &losesInfo);
-    values.push_back(v.convertToDouble());
-  }
-  return values;
 }
 
 std::optional<SmallVector<double>> fold::getConstantValues(Value value) {
@@ -117,7 +75,7 @@ std::optional<SmallVector<double>> fold::getConstantValues(Value value) {
   ElementsAttr attr;
   if (!matchPattern(value, m_Constant(&attr)))
     return std::nullopt;
-  return readElements(attr);
+  return readFloatElements(attr);
 }
 
 Value fold::createConstant(OpBuilder &b, Location loc, RankedTensorType type,
@@ -211,14 +169,8 @@ Value fold::buildInferScale(OpBuilder &b, Location loc, Value gamma,
   auto scaleType = gammaType.clone(b.getF32Type());
   std::optional<SmallVector<double>> g = getConstantValues(gamma);
   std::optional<SmallVector<double>> rv = getConstantValues(runningVar);
-  if (g && rv && scaleType.hasStaticShape()) {
-    // Same f32 arithmetic as the canonicalization of un.infer.
-    SmallVector<double> scale(g->size());
-    for (size_t c = 0; c < g->size(); ++c)
-      scale[c] = static_cast<float>((*g)[c]) /
-                 std::sqrt(static_cast<float>((*rv)[c]) + eps);
-    return createConstant(b, loc, scaleType, scale);
-  }
+  if (g && rv && scaleType.hasStaticShape())
+    return createConstant(b, loc, scaleType, computeInferScale(*g, *rv, eps));
   AffineMap id = b.getMultiDimIdentityMap(1);
   Value init = emptyOfDims(b, loc, gamma, {0}, b.getF32Type());
   return buildPrepGeneric(
