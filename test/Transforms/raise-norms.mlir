@@ -314,7 +314,7 @@ func.func @preserved_wrong_arity(%x: tensor<3x8xf32>, %g: tensor<8xf32>, %b: ten
 
 func.func private @un_mlir.unified_norm_infer(tensor<3x8xf16>, tensor<8xf16>, tensor<8xf16>, tensor<8xf16>) -> tensor<3x8xf16>
 func.func @preserved_wrong_types(%x: tensor<3x8xf16>, %g: tensor<8xf16>, %b: tensor<8xf16>, %rv: tensor<8xf16>) -> tensor<3x8xf16> {
-  // expected-error @+2 {{'un.infer' op operand #3 must be ranked tensor of 32-bit float values, but got 'tensor<8xf16>'}}
+  // expected-error @+2 {{'un.infer' op operand #3 must be 1D tensor of 32-bit float values, but got 'tensor<8xf16>'}}
   // expected-error @+1 {{call to '@un_mlir.unified_norm_infer' does not have the types of un.infer}}
   %y = func.call @un_mlir.unified_norm_infer(%x, %g, %b, %rv) {un.eps = 1.0e-05 : f64} : (tensor<3x8xf16>, tensor<8xf16>, tensor<8xf16>, tensor<8xf16>) -> tensor<3x8xf16>
   return %y : tensor<3x8xf16>

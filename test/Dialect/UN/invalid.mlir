@@ -2,7 +2,7 @@
 // RUN: un-opt %s -split-input-file -verify-diagnostics
 
 func.func @x_int(%x: tensor<2x3x4xi32>, %g: tensor<4xf32>, %b: tensor<4xf32>, %rv: tensor<4xf32>, %w: tensor<4x4xf32>, %t: i64, %s: i64) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit float or 16-bit float or bfloat16 type values}}
+  // expected-error @+1 {{operand #0 must be ranked tensor [..., C] of rank >= 1 of 32-bit float or 16-bit float or bfloat16 type values, but got 'tensor<2x3x4xi32>'}}
   %0:8 = "un.train_forward"(%x, %g, %b, %rv, %w, %t, %s)  : (tensor<2x3x4xi32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4x4xf32>, i64, i64) -> (tensor<2x3x4xi32>, tensor<2x3x4xi32>, tensor<4xf32>, tensor<4xf32>, i1, tensor<4xf32>, tensor<4x4xf32>, i64)
   return
 }
@@ -10,7 +10,7 @@ func.func @x_int(%x: tensor<2x3x4xi32>, %g: tensor<4xf32>, %b: tensor<4xf32>, %r
 // -----
 
 func.func @rv_f16(%x: tensor<2x3x4xf32>, %g: tensor<4xf32>, %b: tensor<4xf32>, %rv: tensor<4xf16>, %w: tensor<4x4xf32>, %t: i64, %s: i64) {
-  // expected-error @+1 {{operand #3 must be ranked tensor of 32-bit float values}}
+  // expected-error @+1 {{operand #3 must be 1D tensor of 32-bit float values, but got 'tensor<4xf16>'}}
   %0:8 = "un.train_forward"(%x, %g, %b, %rv, %w, %t, %s)  : (tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf16>, tensor<4x4xf32>, i64, i64) -> (tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>, i1, tensor<4xf32>, tensor<4x4xf32>, i64)
   return
 }
@@ -34,7 +34,7 @@ func.func @skip_i32(%x: tensor<2x3x4xf32>, %g: tensor<4xf32>, %b: tensor<4xf32>,
 // -----
 
 func.func @x_rank0(%x: tensor<f32>, %g: tensor<4xf32>, %b: tensor<4xf32>, %rv: tensor<4xf32>, %w: tensor<4x4xf32>, %t: i64, %s: i64) {
-  // expected-error @+1 {{'x' must have rank >= 1 (channels last), got 'tensor<f32>'}}
+  // expected-error @+1 {{operand #0 must be ranked tensor [..., C] of rank >= 1 of 32-bit float or 16-bit float or bfloat16 type values, but got 'tensor<f32>'}}
   %0:8 = "un.train_forward"(%x, %g, %b, %rv, %w, %t, %s)  : (tensor<f32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4x4xf32>, i64, i64) -> (tensor<f32>, tensor<f32>, tensor<4xf32>, tensor<4xf32>, i1, tensor<4xf32>, tensor<4x4xf32>, i64)
   return
 }
@@ -74,7 +74,7 @@ func.func @win_channels(%x: tensor<2x3x4xf32>, %g: tensor<4xf32>, %b: tensor<4xf
 // -----
 
 func.func @gamma_rank(%x: tensor<2x3x4xf32>, %g: tensor<1x4xf32>, %b: tensor<4xf32>, %rv: tensor<4xf32>, %w: tensor<4x4xf32>, %t: i64, %s: i64) {
-  // expected-error @+1 {{'gamma' must be a 1-D tensor [C], got 'tensor<1x4xf32>'}}
+  // expected-error @+1 {{operand #1 must be 1D tensor of 32-bit float or 16-bit float or bfloat16 type values, but got 'tensor<1x4xf32>'}}
   %0:8 = "un.train_forward"(%x, %g, %b, %rv, %w, %t, %s)  : (tensor<2x3x4xf32>, tensor<1x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4x4xf32>, i64, i64) -> (tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>, i1, tensor<4xf32>, tensor<4x4xf32>, i64)
   return
 }
@@ -82,7 +82,7 @@ func.func @gamma_rank(%x: tensor<2x3x4xf32>, %g: tensor<1x4xf32>, %b: tensor<4xf
 // -----
 
 func.func @gamma_type(%x: tensor<2x3x4xf16>, %g: tensor<4xf32>, %b: tensor<4xf32>, %rv: tensor<4xf32>, %w: tensor<4x4xf32>, %t: i64, %s: i64) {
-  // expected-error @+1 {{'gamma' must have element type 'f16' (that of the activations), got 'f32'}}
+  // expected-error @+1 {{failed to verify that all of {x, gamma, beta} have same element type}}
   %0:8 = "un.train_forward"(%x, %g, %b, %rv, %w, %t, %s)  : (tensor<2x3x4xf16>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4x4xf32>, i64, i64) -> (tensor<2x3x4xf16>, tensor<2x3x4xf16>, tensor<4xf32>, tensor<4xf32>, i1, tensor<4xf32>, tensor<4x4xf32>, i64)
   return
 }
@@ -90,7 +90,7 @@ func.func @gamma_type(%x: tensor<2x3x4xf16>, %g: tensor<4xf32>, %b: tensor<4xf32
 // -----
 
 func.func @win_rank(%x: tensor<2x3x4xf32>, %g: tensor<4xf32>, %b: tensor<4xf32>, %rv: tensor<4xf32>, %w: tensor<4xf32>, %t: i64, %s: i64) {
-  // expected-error @+1 {{'win_x2' must be a 2-D tensor [window, C], got 'tensor<4xf32>'}}
+  // expected-error @+1 {{operand #4 must be 2D tensor of 32-bit float values, but got 'tensor<4xf32>'}}
   %0:8 = "un.train_forward"(%x, %g, %b, %rv, %w, %t, %s)  : (tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, i64, i64) -> (tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>, i1, tensor<4xf32>, tensor<4xf32>, i64)
   return
 }
@@ -130,7 +130,7 @@ func.func @mask_type(%x: tensor<2x3x4xf32>, %g: tensor<4xf32>, %b: tensor<4xf32>
 // -----
 
 func.func @y_type(%x: tensor<2x3x4xf32>, %g: tensor<4xf32>, %b: tensor<4xf32>, %rv: tensor<4xf32>, %w: tensor<4x4xf32>, %t: i64, %s: i64) {
-  // expected-error @+1 {{result 'y' must have the type of 'x' ('tensor<2x3x4xf32>'), got 'tensor<2x3x4xf16>'}}
+  // expected-error @+1 {{failed to verify that all of {x, y, z} have same type}}
   %0:8 = "un.train_forward"(%x, %g, %b, %rv, %w, %t, %s)  : (tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4x4xf32>, i64, i64) -> (tensor<2x3x4xf16>, tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>, i1, tensor<4xf32>, tensor<4x4xf32>, i64)
   return
 }
@@ -138,7 +138,7 @@ func.func @y_type(%x: tensor<2x3x4xf32>, %g: tensor<4xf32>, %b: tensor<4xf32>, %
 // -----
 
 func.func @z_shape(%x: tensor<2x3x4xf32>, %g: tensor<4xf32>, %b: tensor<4xf32>, %rv: tensor<4xf32>, %w: tensor<4x4xf32>, %t: i64, %s: i64) {
-  // expected-error @+1 {{result 'z' must have the type of 'x' ('tensor<2x3x4xf32>'), got 'tensor<6x4xf32>'}}
+  // expected-error @+1 {{failed to verify that all of {x, y, z} have same type}}
   %0:8 = "un.train_forward"(%x, %g, %b, %rv, %w, %t, %s)  : (tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4x4xf32>, i64, i64) -> (tensor<2x3x4xf32>, tensor<6x4xf32>, tensor<4xf32>, tensor<4xf32>, i1, tensor<4xf32>, tensor<4x4xf32>, i64)
   return
 }
@@ -154,7 +154,7 @@ func.func @var_channels(%x: tensor<2x3x4xf32>, %g: tensor<4xf32>, %b: tensor<4xf
 // -----
 
 func.func @r_rank(%x: tensor<2x3x4xf32>, %g: tensor<4xf32>, %b: tensor<4xf32>, %rv: tensor<4xf32>, %w: tensor<4x4xf32>, %t: i64, %s: i64) {
-  // expected-error @+1 {{'r' must be a 1-D tensor [C], got 'tensor<4x1xf32>'}}
+  // expected-error @+1 {{result #3 must be 1D tensor of 32-bit float values, but got 'tensor<4x1xf32>'}}
   %0:8 = "un.train_forward"(%x, %g, %b, %rv, %w, %t, %s)  : (tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4x4xf32>, i64, i64) -> (tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<4xf32>, tensor<4x1xf32>, i1, tensor<4xf32>, tensor<4x4xf32>, i64)
   return
 }
@@ -162,7 +162,7 @@ func.func @r_rank(%x: tensor<2x3x4xf32>, %g: tensor<4xf32>, %b: tensor<4xf32>, %
 // -----
 
 func.func @rv_new_type(%x: tensor<2x3x4xf32>, %g: tensor<4xf32>, %b: tensor<4xf32>, %rv: tensor<4xf32>, %w: tensor<4x4xf32>, %t: i64, %s: i64) {
-  // expected-error @+1 {{result 'running_var_new' must have the type of 'running_var' ('tensor<4xf32>'), got 'tensor<?xf32>'}}
+  // expected-error @+1 {{failed to verify that all of {running_var, running_var_new} have same type}}
   %0:8 = "un.train_forward"(%x, %g, %b, %rv, %w, %t, %s)  : (tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4x4xf32>, i64, i64) -> (tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>, i1, tensor<?xf32>, tensor<4x4xf32>, i64)
   return
 }
@@ -170,7 +170,7 @@ func.func @rv_new_type(%x: tensor<2x3x4xf32>, %g: tensor<4xf32>, %b: tensor<4xf3
 // -----
 
 func.func @win_new_type(%x: tensor<2x3x4xf32>, %g: tensor<4xf32>, %b: tensor<4xf32>, %rv: tensor<4xf32>, %w: tensor<4x4xf32>, %t: i64, %s: i64) {
-  // expected-error @+1 {{result 'win_x2_new' must have the type of 'win_x2' ('tensor<4x4xf32>'), got 'tensor<2x4xf32>'}}
+  // expected-error @+1 {{failed to verify that all of {win_x2, win_x2_new} have same type}}
   %0:8 = "un.train_forward"(%x, %g, %b, %rv, %w, %t, %s)  : (tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4x4xf32>, i64, i64) -> (tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>, i1, tensor<4xf32>, tensor<2x4xf32>, i64)
   return
 }
@@ -234,7 +234,7 @@ func.func @r_warmup_negative(%x: tensor<2x3x4xf32>, %g: tensor<4xf32>, %b: tenso
 // -----
 
 func.func @bwd_z_type(%gy: tensor<?x4xbf16>, %z: tensor<?x4xf32>, %var: tensor<4xf32>, %r: tensor<4xf32>, %skip: i1, %g: tensor<4xbf16>, %ema: tensor<4xf32>, %w: tensor<2x4xf32>, %t: i64) {
-  // expected-error @+1 {{result 'z' must have the type of 'gy'}}
+  // expected-error @+1 {{failed to verify that all of {gy, z, gx} have same type}}
   %0:5 = "un.train_backward"(%gy, %z, %var, %r, %skip, %g, %ema, %w, %t)  : (tensor<?x4xbf16>, tensor<?x4xf32>, tensor<4xf32>, tensor<4xf32>, i1, tensor<4xbf16>, tensor<4xf32>, tensor<2x4xf32>, i64) -> (tensor<?x4xbf16>, tensor<4xbf16>, tensor<4xbf16>, tensor<4xf32>, tensor<2x4xf32>)
   return
 }
@@ -250,7 +250,7 @@ func.func @bwd_var_channels(%gy: tensor<?x4xbf16>, %z: tensor<?x4xbf16>, %var: t
 // -----
 
 func.func @bwd_gamma_type(%gy: tensor<?x4xf16>, %z: tensor<?x4xf16>, %var: tensor<4xf32>, %r: tensor<4xf32>, %skip: i1, %g: tensor<4xbf16>, %ema: tensor<4xf32>, %w: tensor<2x4xf32>, %t: i64) {
-  // expected-error @+1 {{'gamma' must have element type 'f16' (that of the activations), got 'bf16'}}
+  // expected-error @+1 {{failed to verify that all of {gy, gamma, ggamma, gbeta} have same element type}}
   %0:5 = "un.train_backward"(%gy, %z, %var, %r, %skip, %g, %ema, %w, %t)  : (tensor<?x4xf16>, tensor<?x4xf16>, tensor<4xf32>, tensor<4xf32>, i1, tensor<4xbf16>, tensor<4xf32>, tensor<2x4xf32>, i64) -> (tensor<?x4xf16>, tensor<4xbf16>, tensor<4xbf16>, tensor<4xf32>, tensor<2x4xf32>)
   return
 }
@@ -258,7 +258,7 @@ func.func @bwd_gamma_type(%gy: tensor<?x4xf16>, %z: tensor<?x4xf16>, %var: tenso
 // -----
 
 func.func @bwd_win(%gy: tensor<?x4xbf16>, %z: tensor<?x4xbf16>, %var: tensor<4xf32>, %r: tensor<4xf32>, %skip: i1, %g: tensor<4xbf16>, %ema: tensor<4xf32>, %w: tensor<2x4x1xf32>, %t: i64) {
-  // expected-error @+1 {{'win_gz' must be a 2-D tensor [window, C]}}
+  // expected-error @+1 {{operand #7 must be 2D tensor of 32-bit float values, but got 'tensor<2x4x1xf32>'}}
   %0:5 = "un.train_backward"(%gy, %z, %var, %r, %skip, %g, %ema, %w, %t)  : (tensor<?x4xbf16>, tensor<?x4xbf16>, tensor<4xf32>, tensor<4xf32>, i1, tensor<4xbf16>, tensor<4xf32>, tensor<2x4x1xf32>, i64) -> (tensor<?x4xbf16>, tensor<4xbf16>, tensor<4xbf16>, tensor<4xf32>, tensor<2x4x1xf32>)
   return
 }
@@ -274,7 +274,7 @@ func.func @bwd_ema_channels(%gy: tensor<?x4xbf16>, %z: tensor<?x4xbf16>, %var: t
 // -----
 
 func.func @bwd_gx_type(%gy: tensor<?x4xbf16>, %z: tensor<?x4xbf16>, %var: tensor<4xf32>, %r: tensor<4xf32>, %skip: i1, %g: tensor<4xbf16>, %ema: tensor<4xf32>, %w: tensor<2x4xf32>, %t: i64) {
-  // expected-error @+1 {{result 'gx' must have the type of 'gy'}}
+  // expected-error @+1 {{failed to verify that all of {gy, z, gx} have same type}}
   %0:5 = "un.train_backward"(%gy, %z, %var, %r, %skip, %g, %ema, %w, %t)  : (tensor<?x4xbf16>, tensor<?x4xbf16>, tensor<4xf32>, tensor<4xf32>, i1, tensor<4xbf16>, tensor<4xf32>, tensor<2x4xf32>, i64) -> (tensor<4x4xbf16>, tensor<4xbf16>, tensor<4xbf16>, tensor<4xf32>, tensor<2x4xf32>)
   return
 }
@@ -282,7 +282,7 @@ func.func @bwd_gx_type(%gy: tensor<?x4xbf16>, %z: tensor<?x4xbf16>, %var: tensor
 // -----
 
 func.func @bwd_ggamma_type(%gy: tensor<?x4xbf16>, %z: tensor<?x4xbf16>, %var: tensor<4xf32>, %r: tensor<4xf32>, %skip: i1, %g: tensor<4xbf16>, %ema: tensor<4xf32>, %w: tensor<2x4xf32>, %t: i64) {
-  // expected-error @+1 {{'ggamma' must have element type 'bf16' (that of the activations), got 'f32'}}
+  // expected-error @+1 {{failed to verify that all of {gy, gamma, ggamma, gbeta} have same element type}}
   %0:5 = "un.train_backward"(%gy, %z, %var, %r, %skip, %g, %ema, %w, %t)  : (tensor<?x4xbf16>, tensor<?x4xbf16>, tensor<4xf32>, tensor<4xf32>, i1, tensor<4xbf16>, tensor<4xf32>, tensor<2x4xf32>, i64) -> (tensor<?x4xbf16>, tensor<4xf32>, tensor<4xbf16>, tensor<4xf32>, tensor<2x4xf32>)
   return
 }
@@ -298,7 +298,7 @@ func.func @bwd_gbeta_channels(%gy: tensor<?x4xbf16>, %z: tensor<?x4xbf16>, %var:
 // -----
 
 func.func @bwd_ema_new(%gy: tensor<?x4xbf16>, %z: tensor<?x4xbf16>, %var: tensor<4xf32>, %r: tensor<4xf32>, %skip: i1, %g: tensor<4xbf16>, %ema: tensor<4xf32>, %w: tensor<2x4xf32>, %t: i64) {
-  // expected-error @+1 {{result 'ema_gz_new' must have the type of 'ema_gz'}}
+  // expected-error @+1 {{failed to verify that all of {ema_gz, ema_gz_new} have same type}}
   %0:5 = "un.train_backward"(%gy, %z, %var, %r, %skip, %g, %ema, %w, %t)  : (tensor<?x4xbf16>, tensor<?x4xbf16>, tensor<4xf32>, tensor<4xf32>, i1, tensor<4xbf16>, tensor<4xf32>, tensor<2x4xf32>, i64) -> (tensor<?x4xbf16>, tensor<4xbf16>, tensor<4xbf16>, tensor<?xf32>, tensor<2x4xf32>)
   return
 }
@@ -306,7 +306,7 @@ func.func @bwd_ema_new(%gy: tensor<?x4xbf16>, %z: tensor<?x4xbf16>, %var: tensor
 // -----
 
 func.func @bwd_win_new(%gy: tensor<?x4xbf16>, %z: tensor<?x4xbf16>, %var: tensor<4xf32>, %r: tensor<4xf32>, %skip: i1, %g: tensor<4xbf16>, %ema: tensor<4xf32>, %w: tensor<2x4xf32>, %t: i64) {
-  // expected-error @+1 {{result 'win_gz_new' must have the type of 'win_gz'}}
+  // expected-error @+1 {{failed to verify that all of {win_gz, win_gz_new} have same type}}
   %0:5 = "un.train_backward"(%gy, %z, %var, %r, %skip, %g, %ema, %w, %t)  : (tensor<?x4xbf16>, tensor<?x4xbf16>, tensor<4xf32>, tensor<4xf32>, i1, tensor<4xbf16>, tensor<4xf32>, tensor<2x4xf32>, i64) -> (tensor<?x4xbf16>, tensor<4xbf16>, tensor<4xbf16>, tensor<4xf32>, tensor<3x4xf32>)
   return
 }
@@ -346,7 +346,7 @@ func.func @infer_channels(%x: tensor<?x768xf32>, %g: tensor<768xf32>, %b: tensor
 // -----
 
 func.func @infer_result(%x: tensor<?x768xf32>, %g: tensor<768xf32>, %b: tensor<768xf32>, %rv: tensor<768xf32>) {
-  // expected-error @+1 {{result 'y' must have the type of 'x' ('tensor<?x768xf32>'), got 'tensor<4x768xf32>'}}
+  // expected-error @+1 {{failed to verify that all of {x, y} have same type}}
   %0 = "un.infer"(%x, %g, %b, %rv) : (tensor<?x768xf32>, tensor<768xf32>, tensor<768xf32>, tensor<768xf32>) -> tensor<4x768xf32>
   return
 }
@@ -362,7 +362,7 @@ func.func @infer_eps(%x: tensor<?x768xf32>, %g: tensor<768xf32>, %b: tensor<768x
 // -----
 
 func.func @infer_beta_type(%x: tensor<?x768xbf16>, %g: tensor<768xbf16>, %b: tensor<768xf16>, %rv: tensor<768xf32>) {
-  // expected-error @+1 {{'beta' must have element type 'bf16' (that of the activations), got 'f16'}}
+  // expected-error @+1 {{failed to verify that all of {x, gamma, beta} have same element type}}
   %0 = "un.infer"(%x, %g, %b, %rv) : (tensor<?x768xbf16>, tensor<768xbf16>, tensor<768xf16>, tensor<768xf32>) -> tensor<?x768xbf16>
   return
 }
@@ -410,7 +410,7 @@ func.func @qm_result(%x: tensor<4x8x16xf32>) {
 // -----
 
 func.func @qm_result_type(%x: tensor<4x8x16xf16>) {
-  // expected-error @+1 {{result #0 must be ranked tensor of 32-bit float values}}
+  // expected-error @+1 {{result #0 must be 1D tensor of 32-bit float values, but got 'tensor<16xf16>'}}
   %0 = un.quadratic_mean %x : (tensor<4x8x16xf16>) -> tensor<16xf16>
   return
 }
@@ -418,7 +418,7 @@ func.func @qm_result_type(%x: tensor<4x8x16xf16>) {
 // -----
 
 func.func @qm_x_rank(%x: tensor<f32>) {
-  // expected-error @+1 {{'x' must have rank >= 1 (channels last), got 'tensor<f32>'}}
+  // expected-error @+1 {{operand #0 must be ranked tensor [..., C] of rank >= 1 of 32-bit float or 16-bit float or bfloat16 type values, but got 'tensor<f32>'}}
   %0 = un.quadratic_mean %x : (tensor<f32>) -> tensor<1xf32>
   return
 }
@@ -442,7 +442,7 @@ func.func @sfs_r_max(%psi: tensor<16xf32>, %rv: tensor<16xf32>, %w: tensor<4x16x
 // -----
 
 func.func @sfs_var(%psi: tensor<16xf32>, %rv: tensor<16xf32>, %w: tensor<4x16xf32>, %t: i64, %s: i64) {
-  // expected-error @+1 {{'var' must be a 1-D tensor [C], got 'tensor<1x16xf32>'}}
+  // expected-error @+1 {{result #0 must be 1D tensor of 32-bit float values, but got 'tensor<1x16xf32>'}}
   %0:6 = un.smooth_forward_stats %psi, %rv, %w, %t, %s : (tensor<16xf32>, tensor<16xf32>, tensor<4x16xf32>, i64, i64) -> (tensor<1x16xf32>, tensor<16xf32>, i1, tensor<16xf32>, tensor<4x16xf32>, i64)
   return
 }
@@ -450,7 +450,7 @@ func.func @sfs_var(%psi: tensor<16xf32>, %rv: tensor<16xf32>, %w: tensor<4x16xf3
 // -----
 
 func.func @sfs_win_new(%psi: tensor<16xf32>, %rv: tensor<16xf32>, %w: tensor<4x16xf32>, %t: i64, %s: i64) {
-  // expected-error @+1 {{result 'win_x2_new' must have the type of 'win_x2' ('tensor<4x16xf32>'), got 'tensor<?x16xf32>'}}
+  // expected-error @+1 {{failed to verify that all of {win_x2, win_x2_new} have same type}}
   %0:6 = un.smooth_forward_stats %psi, %rv, %w, %t, %s : (tensor<16xf32>, tensor<16xf32>, tensor<4x16xf32>, i64, i64) -> (tensor<16xf32>, tensor<16xf32>, i1, tensor<16xf32>, tensor<?x16xf32>, i64)
   return
 }
@@ -474,7 +474,7 @@ func.func @normalize_var(%x: tensor<?x16xf32>, %v: tensor<15xf32>, %g: tensor<16
 // -----
 
 func.func @normalize_y(%x: tensor<?x16xf32>, %v: tensor<16xf32>, %g: tensor<16xf32>, %b: tensor<16xf32>) {
-  // expected-error @+1 {{result 'y' must have the type of 'x' ('tensor<?x16xf32>'), got 'tensor<?x16xf16>'}}
+  // expected-error @+1 {{failed to verify that all of {x, z, y} have same type}}
   %0:2 = un.normalize %x, %v, %g, %b : (tensor<?x16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) -> (tensor<?x16xf32>, tensor<?x16xf16>)
   return
 }
@@ -490,7 +490,7 @@ func.func @normalize_eps(%x: tensor<?x16xf32>, %v: tensor<16xf32>, %g: tensor<16
 // -----
 
 func.func @grad_stats_z(%gy: tensor<8x16xf16>, %z: tensor<8x16xf32>, %r: tensor<16xf32>, %g: tensor<16xf16>) {
-  // expected-error @+1 {{result 'z' must have the type of 'gy' ('tensor<8x16xf16>'), got 'tensor<8x16xf32>'}}
+  // expected-error @+1 {{failed to verify that all of {gy, z} have same type}}
   %0:3 = un.grad_stats %gy, %z, %r, %g : (tensor<8x16xf16>, tensor<8x16xf32>, tensor<16xf32>, tensor<16xf16>) -> (tensor<16xf32>, tensor<16xf16>, tensor<16xf16>)
   return
 }
@@ -498,7 +498,7 @@ func.func @grad_stats_z(%gy: tensor<8x16xf16>, %z: tensor<8x16xf32>, %r: tensor<
 // -----
 
 func.func @grad_stats_ggamma(%gy: tensor<8x16xf16>, %z: tensor<8x16xf16>, %r: tensor<16xf32>, %g: tensor<16xf16>) {
-  // expected-error @+1 {{'ggamma' must have element type 'f16' (that of the activations), got 'f32'}}
+  // expected-error @+1 {{failed to verify that all of {gy, gamma, ggamma, gbeta} have same element type}}
   %0:3 = un.grad_stats %gy, %z, %r, %g : (tensor<8x16xf16>, tensor<8x16xf16>, tensor<16xf32>, tensor<16xf16>) -> (tensor<16xf32>, tensor<16xf32>, tensor<16xf16>)
   return
 }
@@ -538,7 +538,7 @@ func.func @sgs_momentum(%gz: tensor<16xf32>, %skip: i1, %ema: tensor<16xf32>, %w
 // -----
 
 func.func @sgs_ema_new(%gz: tensor<16xf32>, %skip: i1, %ema: tensor<16xf32>, %w: tensor<2x16xf32>, %t: i64) {
-  // expected-error @+1 {{result 'ema_gz_new' must have the type of 'ema_gz' ('tensor<16xf32>'), got 'tensor<?xf32>'}}
+  // expected-error @+1 {{failed to verify that all of {ema_gz, ema_gz_new} have same type}}
   %0:3 = un.smooth_grad_stats %gz, %skip, %ema, %w, %t : (tensor<16xf32>, i1, tensor<16xf32>, tensor<2x16xf32>, i64) -> (tensor<16xf32>, tensor<?xf32>, tensor<2x16xf32>)
   return
 }
@@ -554,7 +554,7 @@ func.func @input_grad_coef(%gy: tensor<8x16xf32>, %z: tensor<8x16xf32>, %v: tens
 // -----
 
 func.func @input_grad_gx(%gy: tensor<8x16xf32>, %z: tensor<8x16xf32>, %v: tensor<16xf32>, %r: tensor<16xf32>, %g: tensor<16xf32>, %c: tensor<16xf32>) {
-  // expected-error @+1 {{result 'gx' must have the type of 'gy' ('tensor<8x16xf32>'), got 'tensor<?x16xf32>'}}
+  // expected-error @+1 {{failed to verify that all of {gy, z, gx} have same type}}
   %0 = un.input_grad %gy, %z, %v, %r, %g, %c : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<?x16xf32>
   return
 }
@@ -570,7 +570,7 @@ func.func @input_grad_eps(%gy: tensor<8x16xf32>, %z: tensor<8x16xf32>, %v: tenso
 // -----
 
 func.func @affine_scale_type(%x: tensor<?x16xf16>, %s: tensor<16xbf16>, %b: tensor<16xf16>) {
-  // expected-error @+1 {{'scale' must have element type 'f16' (that of the activations), got 'bf16'}}
+  // expected-error @+1 {{'scale' must have element type f32 or that of the activations ('f16'), got 'bf16'}}
   %0 = un.affine %x, %s, %b : (tensor<?x16xf16>, tensor<16xbf16>, tensor<16xf16>) -> tensor<?x16xf16>
   return
 }
@@ -586,7 +586,7 @@ func.func @affine_shift_channels(%x: tensor<?x16xf16>, %s: tensor<16xf32>, %b: t
 // -----
 
 func.func @affine_result(%x: tensor<?x16xf16>, %s: tensor<16xf32>, %b: tensor<16xf32>) {
-  // expected-error @+1 {{result 'y' must have the type of 'x' ('tensor<?x16xf16>'), got 'tensor<?x16xf32>'}}
+  // expected-error @+1 {{failed to verify that all of {x, y} have same type}}
   %0 = un.affine %x, %s, %b : (tensor<?x16xf16>, tensor<16xf32>, tensor<16xf32>) -> tensor<?x16xf32>
   return
 }
@@ -594,7 +594,7 @@ func.func @affine_result(%x: tensor<?x16xf16>, %s: tensor<16xf32>, %b: tensor<16
 // -----
 
 func.func @affine_scale_rank(%x: tensor<?x16xf32>, %s: tensor<f32>, %b: tensor<16xf32>) {
-  // expected-error @+1 {{'scale' must be a 1-D tensor [C], got 'tensor<f32>'}}
+  // expected-error @+1 {{operand #1 must be 1D tensor of 32-bit float or 16-bit float or bfloat16 type values, but got 'tensor<f32>'}}
   %0 = un.affine %x, %s, %b : (tensor<?x16xf32>, tensor<f32>, tensor<16xf32>) -> tensor<?x16xf32>
   return
 }

@@ -4,8 +4,11 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Verifiers for every `un` op. Shapes may be dynamic: a check that needs a
-// static size is skipped when the size is unknown.
+// Verifiers for every `un` op: what the ODS constraints (ranks, element
+// types, AllTypesMatch) cannot say. Every channel dim agreeing on C >= 1,
+// windows of at least one row, mask shapes and hyper-parameter ranges.
+// Shapes may be dynamic: a check that needs a static size is skipped when
+// the size is unknown.
 //
 //===----------------------------------------------------------------------===//
 
@@ -56,51 +59,37 @@ private:
 };
 } // namespace
 
-static RankedTensorType rankedType(Value v) {
-  return cast<RankedTensorType>(v.getType());
+/// The channel dim (the last) of a ranked tensor value.
+static int64_t channels(Value v) {
+  return cast<RankedTensorType>(v.getType()).getShape().back();
 }
 
-/// Activations are `[..., C]`, channels last.
-static LogicalResult verifyActivation(ChannelChecker &cc, StringRef name,
-                                      RankedTensorType type) {
-  if (type.getRank() < 1)
-    return cc.getOp()->emitOpError()
-           << "'" << name << "' must have rank >= 1 (channels last), got "
-           << type;
-  return cc.add(name, type.getShape().back());
+/// Records the channel dim of each named value; fails on the first
+/// conflict.
+static LogicalResult
+addChannels(ChannelChecker &cc,
+            std::initializer_list<std::pair<StringRef, Value>> values) {
+  for (auto [name, value] : values)
+    if (failed(cc.add(name, channels(value))))
+      return failure();
+  return success();
 }
 
-/// Per-channel vectors are `[C]`; `elementType`, when set, is required.
-static LogicalResult verifyChannelVector(ChannelChecker &cc, StringRef name,
-                                         RankedTensorType type,
-                                         Type elementType = {}) {
-  if (type.getRank() != 1)
-    return cc.getOp()->emitOpError()
-           << "'" << name << "' must be a 1-D tensor [C], got " << type;
-  if (elementType && type.getElementType() != elementType)
-    return cc.getOp()->emitOpError()
-           << "'" << name << "' must have element type " << elementType
-           << " (that of the activations), got " << type.getElementType();
-  return cc.add(name, type.getDimSize(0));
-}
-
-/// Statistics windows are `[M, C]` with M >= 1.
+/// Statistics windows [M, C] have M >= 1.
 static LogicalResult verifyWindow(ChannelChecker &cc, StringRef name,
-                                  RankedTensorType type) {
-  if (type.getRank() != 2)
-    return cc.getOp()->emitOpError()
-           << "'" << name << "' must be a 2-D tensor [window, C], got " << type;
-  int64_t window = type.getDimSize(0);
-  if (!ShapedType::isDynamic(window) && window < 1)
+                                  Value window) {
+  int64_t rows = cast<RankedTensorType>(window.getType()).getDimSize(0);
+  if (!ShapedType::isDynamic(rows) && rows < 1)
     return cc.getOp()->emitOpError()
            << "'" << name << "' must have a window of at least 1 row, got "
-           << window;
-  return cc.add(name, type.getDimSize(1));
+           << rows;
+  return cc.add(name, channels(window));
 }
 
 /// The padding mask has the shape of `x` without its channel dim.
-static LogicalResult verifyMask(Operation *op, RankedTensorType mask,
-                                RankedTensorType x) {
+static LogicalResult verifyMask(Operation *op, Value maskValue, Value xValue) {
+  auto mask = cast<RankedTensorType>(maskValue.getType());
+  auto x = cast<RankedTensorType>(xValue.getType());
   if (mask.getRank() != x.getRank() - 1)
     return op->emitOpError()
            << "'mask' must have the shape of 'x' without its channel dim: "
@@ -113,17 +102,6 @@ static LogicalResult verifyMask(Operation *op, RankedTensorType mask,
              << "'mask' dim " << i << " (" << m << ") does not match 'x' dim "
              << i << " (" << d << ")";
   }
-  return success();
-}
-
-/// A result that must have exactly the type of an operand.
-static LogicalResult verifySameType(Operation *op, StringRef resultName,
-                                    Type result, StringRef operandName,
-                                    Type operand) {
-  if (result != operand)
-    return op->emitOpError()
-           << "result '" << resultName << "' must have the type of '"
-           << operandName << "' (" << operand << "), got " << result;
   return success();
 }
 
@@ -155,20 +133,13 @@ static LogicalResult verifyHyperParameters(Operation *op,
 //===----------------------------------------------------------------------===//
 
 /// The statistics state of a forward step (`un.train_forward`,
-/// `un.smooth_forward_stats`): running_var and win_x2 in, var and r out,
-/// the updated state of the same types, and the hyper-parameters.
+/// `un.smooth_forward_stats`) and its hyper-parameters.
 template <typename OpTy>
 static LogicalResult verifyForwardStatistics(OpTy op, ChannelChecker &cc) {
-  if (failed(verifyChannelVector(cc, "running_var",
-                                 rankedType(op.getRunningVar()))) ||
-      failed(verifyWindow(cc, "win_x2", rankedType(op.getWinX2()))) ||
-      failed(verifyChannelVector(cc, "var", rankedType(op.getVar()))) ||
-      failed(verifyChannelVector(cc, "r", rankedType(op.getR()))) ||
-      failed(verifySameType(op, "running_var_new",
-                            op.getRunningVarNew().getType(), "running_var",
-                            op.getRunningVar().getType())) ||
-      failed(verifySameType(op, "win_x2_new", op.getWinX2New().getType(),
-                            "win_x2", op.getWinX2().getType())))
+  if (failed(addChannels(cc, {{"running_var", op.getRunningVar()},
+                              {"var", op.getVar()},
+                              {"r", op.getR()}})) ||
+      failed(verifyWindow(cc, "win_x2", op.getWinX2())))
     return failure();
   return verifyHyperParameters(op, {op.getEps().convertToFloat(),
                                     op.getMomentum().convertToFloat(),
@@ -178,39 +149,24 @@ static LogicalResult verifyForwardStatistics(OpTy op, ChannelChecker &cc) {
 
 LogicalResult TrainForwardOp::verify() {
   ChannelChecker cc(*this);
-  RankedTensorType x = rankedType(getX());
-  Type elt = x.getElementType();
-  if (failed(verifyActivation(cc, "x", x)) ||
-      failed(verifyChannelVector(cc, "gamma", rankedType(getGamma()), elt)) ||
-      failed(verifyChannelVector(cc, "beta", rankedType(getBeta()), elt)))
+  if (failed(addChannels(
+          cc, {{"x", getX()}, {"gamma", getGamma()}, {"beta", getBeta()}})))
     return failure();
-  if (getMask() && failed(verifyMask(*this, rankedType(getMask()), x)))
-    return failure();
-  if (failed(verifySameType(*this, "y", getY().getType(), "x", x)) ||
-      failed(verifySameType(*this, "z", getZ().getType(), "x", x)))
+  if (getMask() && failed(verifyMask(*this, getMask(), getX())))
     return failure();
   return verifyForwardStatistics(*this, cc);
 }
 
 LogicalResult TrainBackwardOp::verify() {
   ChannelChecker cc(*this);
-  RankedTensorType gy = rankedType(getGy());
-  Type elt = gy.getElementType();
-  if (failed(verifyActivation(cc, "gy", gy)) ||
-      failed(verifySameType(*this, "z", getZ().getType(), "gy", gy)) ||
-      failed(verifyChannelVector(cc, "var", rankedType(getVar()))) ||
-      failed(verifyChannelVector(cc, "r", rankedType(getR()))) ||
-      failed(verifyChannelVector(cc, "gamma", rankedType(getGamma()), elt)) ||
-      failed(verifyChannelVector(cc, "ema_gz", rankedType(getEmaGz()))) ||
-      failed(verifyWindow(cc, "win_gz", rankedType(getWinGz()))))
-    return failure();
-  if (failed(verifySameType(*this, "gx", getGx().getType(), "gy", gy)) ||
-      failed(verifyChannelVector(cc, "ggamma", rankedType(getGgamma()), elt)) ||
-      failed(verifyChannelVector(cc, "gbeta", rankedType(getGbeta()), elt)) ||
-      failed(verifySameType(*this, "ema_gz_new", getEmaGzNew().getType(),
-                            "ema_gz", getEmaGz().getType())) ||
-      failed(verifySameType(*this, "win_gz_new", getWinGzNew().getType(),
-                            "win_gz", getWinGz().getType())))
+  if (failed(addChannels(cc, {{"gy", getGy()},
+                              {"var", getVar()},
+                              {"r", getR()},
+                              {"gamma", getGamma()},
+                              {"ema_gz", getEmaGz()},
+                              {"ggamma", getGgamma()},
+                              {"gbeta", getGbeta()}})) ||
+      failed(verifyWindow(cc, "win_gz", getWinGz())))
     return failure();
   return verifyHyperParameters(
       *this, {getEps().convertToFloat(), getMomentum().convertToFloat(),
@@ -219,14 +175,10 @@ LogicalResult TrainBackwardOp::verify() {
 
 LogicalResult InferOp::verify() {
   ChannelChecker cc(*this);
-  RankedTensorType x = rankedType(getX());
-  Type elt = x.getElementType();
-  if (failed(verifyActivation(cc, "x", x)) ||
-      failed(verifyChannelVector(cc, "gamma", rankedType(getGamma()), elt)) ||
-      failed(verifyChannelVector(cc, "beta", rankedType(getBeta()), elt)) ||
-      failed(verifyChannelVector(cc, "running_var",
-                                 rankedType(getRunningVar()))) ||
-      failed(verifySameType(*this, "y", getY().getType(), "x", x)))
+  if (failed(addChannels(cc, {{"x", getX()},
+                              {"gamma", getGamma()},
+                              {"beta", getBeta()},
+                              {"running_var", getRunningVar()}})))
     return failure();
   return verifyHyperParameters(*this, {getEps().convertToFloat()});
 }
@@ -237,60 +189,43 @@ LogicalResult InferOp::verify() {
 
 LogicalResult QuadraticMeanOp::verify() {
   ChannelChecker cc(*this);
-  RankedTensorType x = rankedType(getX());
-  if (failed(verifyActivation(cc, "x", x)))
+  if (failed(addChannels(cc, {{"x", getX()}, {"psi", getPsi()}})))
     return failure();
-  if (getMask() && failed(verifyMask(*this, rankedType(getMask()), x)))
-    return failure();
-  return verifyChannelVector(cc, "psi", rankedType(getPsi()));
+  if (getMask())
+    return verifyMask(*this, getMask(), getX());
+  return success();
 }
 
 LogicalResult SmoothForwardStatsOp::verify() {
   ChannelChecker cc(*this);
-  if (failed(verifyChannelVector(cc, "psi", rankedType(getPsi()))))
+  if (failed(addChannels(cc, {{"psi", getPsi()}})))
     return failure();
   return verifyForwardStatistics(*this, cc);
 }
 
 LogicalResult NormalizeOp::verify() {
   ChannelChecker cc(*this);
-  RankedTensorType x = rankedType(getX());
-  Type elt = x.getElementType();
-  if (failed(verifyActivation(cc, "x", x)) ||
-      failed(verifyChannelVector(cc, "var", rankedType(getVar()))) ||
-      failed(verifyChannelVector(cc, "gamma", rankedType(getGamma()), elt)) ||
-      failed(verifyChannelVector(cc, "beta", rankedType(getBeta()), elt)) ||
-      failed(verifySameType(*this, "z", getZ().getType(), "x", x)) ||
-      failed(verifySameType(*this, "y", getY().getType(), "x", x)))
+  if (failed(addChannels(cc, {{"x", getX()},
+                              {"var", getVar()},
+                              {"gamma", getGamma()},
+                              {"beta", getBeta()}})))
     return failure();
   return verifyHyperParameters(*this, {getEps().convertToFloat()});
 }
 
 LogicalResult GradStatsOp::verify() {
   ChannelChecker cc(*this);
-  RankedTensorType gy = rankedType(getGy());
-  Type elt = gy.getElementType();
-  if (failed(verifyActivation(cc, "gy", gy)) ||
-      failed(verifySameType(*this, "z", getZ().getType(), "gy", gy)) ||
-      failed(verifyChannelVector(cc, "r", rankedType(getR()))) ||
-      failed(verifyChannelVector(cc, "gamma", rankedType(getGamma()), elt)) ||
-      failed(verifyChannelVector(cc, "gz", rankedType(getGz()))) ||
-      failed(verifyChannelVector(cc, "ggamma", rankedType(getGgamma()), elt)) ||
-      failed(verifyChannelVector(cc, "gbeta", rankedType(getGbeta()), elt)))
-    return failure();
-  return success();
+  return addChannels(
+      cc,
+      {{"gy", getGy()}, {"r", getR()}, {"gamma", getGamma()}, {"gz", getGz()}});
 }
 
 LogicalResult SmoothGradStatsOp::verify() {
   ChannelChecker cc(*this);
-  if (failed(verifyChannelVector(cc, "gz", rankedType(getGz()))) ||
-      failed(verifyChannelVector(cc, "ema_gz", rankedType(getEmaGz()))) ||
-      failed(verifyWindow(cc, "win_gz", rankedType(getWinGz()))) ||
-      failed(verifyChannelVector(cc, "coef", rankedType(getCoef()))) ||
-      failed(verifySameType(*this, "ema_gz_new", getEmaGzNew().getType(),
-                            "ema_gz", getEmaGz().getType())) ||
-      failed(verifySameType(*this, "win_gz_new", getWinGzNew().getType(),
-                            "win_gz", getWinGz().getType())))
+  if (failed(addChannels(
+          cc,
+          {{"gz", getGz()}, {"ema_gz", getEmaGz()}, {"coef", getCoef()}})) ||
+      failed(verifyWindow(cc, "win_gz", getWinGz())))
     return failure();
   return verifyHyperParameters(*this,
                                {std::nullopt, getMomentum().convertToFloat(),
@@ -299,38 +234,29 @@ LogicalResult SmoothGradStatsOp::verify() {
 
 LogicalResult InputGradOp::verify() {
   ChannelChecker cc(*this);
-  RankedTensorType gy = rankedType(getGy());
-  Type elt = gy.getElementType();
-  if (failed(verifyActivation(cc, "gy", gy)) ||
-      failed(verifySameType(*this, "z", getZ().getType(), "gy", gy)) ||
-      failed(verifyChannelVector(cc, "var", rankedType(getVar()))) ||
-      failed(verifyChannelVector(cc, "r", rankedType(getR()))) ||
-      failed(verifyChannelVector(cc, "gamma", rankedType(getGamma()), elt)) ||
-      failed(verifyChannelVector(cc, "coef", rankedType(getCoef()))) ||
-      failed(verifySameType(*this, "gx", getGx().getType(), "gy", gy)))
+  if (failed(addChannels(cc, {{"gy", getGy()},
+                              {"var", getVar()},
+                              {"r", getR()},
+                              {"gamma", getGamma()},
+                              {"coef", getCoef()}})))
     return failure();
   return verifyHyperParameters(*this, {getEps().convertToFloat()});
 }
 
-/// `scale` and `shift` may each be f32 or of the activation element type.
-static LogicalResult verifyAffineCoefficient(ChannelChecker &cc, StringRef name,
-                                             RankedTensorType type,
-                                             Type activationType) {
-  Type elt = type.getElementType();
-  Type f32 = Float32Type::get(type.getContext());
-  return verifyChannelVector(cc, name, type, elt == f32 ? f32 : activationType);
-}
-
 LogicalResult AffineOp::verify() {
   ChannelChecker cc(*this);
-  RankedTensorType x = rankedType(getX());
-  Type elt = x.getElementType();
-  if (failed(verifyActivation(cc, "x", x)) ||
-      failed(
-          verifyAffineCoefficient(cc, "scale", rankedType(getScale()), elt)) ||
-      failed(
-          verifyAffineCoefficient(cc, "shift", rankedType(getShift()), elt)) ||
-      failed(verifySameType(*this, "y", getY().getType(), "x", x)))
-    return failure();
-  return success();
+  Type activation = getElementTypeOrSelf(getX().getType());
+  for (auto [name, coefficient] :
+       {std::pair<StringRef, Value>{"scale", getScale()},
+        {"shift", getShift()}}) {
+    // f32, or the element type of the activations.
+    Type elt = getElementTypeOrSelf(coefficient.getType());
+    if (!elt.isF32() && elt != activation)
+      return emitOpError() << "'" << name
+                           << "' must have element type f32 or that of the "
+                              "activations ("
+                           << activation << "), got " << elt;
+  }
+  return addChannels(
+      cc, {{"x", getX()}, {"scale", getScale()}, {"shift", getShift()}});
 }

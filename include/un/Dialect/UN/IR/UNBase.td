@@ -42,12 +42,16 @@ def UN_Dialect : Dialect {
 class UN_Op<string mnemonic, list<Trait> traits = []>
     : Op<UN_Dialect, mnemonic, traits>;
 
-// Activations: ranked tensors [..., C] of f32, f16 or bf16.
-def UN_ActivationTensor : RankedTensorOf<[F32, F16, BF16]>;
-// Per-channel vectors of activation element type (gamma, beta, ...).
-def UN_ChannelTensor : RankedTensorOf<[F32, F16, BF16]>;
-// Per-channel f32 statistics [C] and windows [M, C].
-def UN_StatTensor : RankedTensorOf<[F32]>;
+// Activations: ranked tensors [..., C] (channels last, rank >= 1) of f32,
+// f16 or bf16.
+def UN_ActivationTensor : RankedTensorOf<[F32, F16, BF16],
+    [HasRankGreaterOrEqualPred<1>], "ranked tensor [..., C] of rank >= 1">;
+// Per-channel vectors [C] of activation element type (gamma, beta, ...).
+def UN_ChannelTensor : 1DTensorOf<[F32, F16, BF16]>;
+// Per-channel f32 statistics [C].
+def UN_StatTensor : 1DTensorOf<[F32]>;
+// Windows of per-channel f32 statistics [M, C].
+def UN_WindowTensor : 2DTensorOf<[F32]>;
 // Padding masks: one i1 per token, true = padding.
 def UN_MaskTensor : RankedTensorOf<[I1]>;
 

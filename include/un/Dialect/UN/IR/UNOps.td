@@ -14,7 +14,11 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 // Composite ops
 //===----------------------------------------------------------------------===//
 
-def UN_TrainForwardOp : UN_Op<"train_forward", [Pure]> {
+def UN_TrainForwardOp : UN_Op<"train_forward", [Pure,
+    AllTypesMatch<["x", "y", "z"]>,
+    AllElementTypesMatch<["x", "gamma", "beta"]>,
+    AllTypesMatch<["running_var", "running_var_new"]>,
+    AllTypesMatch<["win_x2", "win_x2_new"]>]> {
   let summary = "one UN training forward step (statistics, smoothing, "
                 "filtration, normalization)";
   let description = [{
@@ -59,14 +63,14 @@ def UN_TrainForwardOp : UN_Op<"train_forward", [Pure]> {
   }];
   let arguments = (ins UN_ActivationTensor:$x, UN_ChannelTensor:$gamma,
       UN_ChannelTensor:$beta, UN_StatTensor:$running_var,
-      UN_StatTensor:$win_x2, I64:$t, I64:$skips,
+      UN_WindowTensor:$win_x2, I64:$t, I64:$skips,
       Optional<UN_MaskTensor>:$mask, UN_EpsAttr:$eps,
       UN_MomentumAttr:$momentum, UN_WarmupItersAttr:$warmup_iters,
       UN_OutlierFiltrationAttr:$outlier_filtration, UN_RMaxAttr:$r_max,
       UN_RWarmupAttr:$r_warmup);
   let results = (outs UN_ActivationTensor:$y, UN_ActivationTensor:$z,
       UN_StatTensor:$var, UN_StatTensor:$r, I1:$skip,
-      UN_StatTensor:$running_var_new, UN_StatTensor:$win_x2_new,
+      UN_StatTensor:$running_var_new, UN_WindowTensor:$win_x2_new,
       I64:$skips_new);
   let assemblyFormat = [{
     $x `,` $gamma `,` $beta `,` $running_var `,` $win_x2 `,` $t `,` $skips
@@ -76,7 +80,11 @@ def UN_TrainForwardOp : UN_Op<"train_forward", [Pure]> {
   let hasCanonicalizer = 1;
 }
 
-def UN_TrainBackwardOp : UN_Op<"train_backward", [Pure]> {
+def UN_TrainBackwardOp : UN_Op<"train_backward", [Pure,
+    AllTypesMatch<["gy", "z", "gx"]>,
+    AllElementTypesMatch<["gy", "gamma", "ggamma", "gbeta"]>,
+    AllTypesMatch<["ema_gz", "ema_gz_new"]>,
+    AllTypesMatch<["win_gz", "win_gz_new"]>]> {
   let summary = "one UN training backward step (gradient smoothing)";
   let description = [{
     The backward of step `t` given the upstream gradient `gy` and what the
@@ -108,12 +116,12 @@ def UN_TrainBackwardOp : UN_Op<"train_backward", [Pure]> {
   }];
   let arguments = (ins UN_ActivationTensor:$gy, UN_ActivationTensor:$z,
       UN_StatTensor:$var, UN_StatTensor:$r, I1:$skip,
-      UN_ChannelTensor:$gamma, UN_StatTensor:$ema_gz, UN_StatTensor:$win_gz,
+      UN_ChannelTensor:$gamma, UN_StatTensor:$ema_gz, UN_WindowTensor:$win_gz,
       I64:$t, UN_EpsAttr:$eps, UN_MomentumAttr:$momentum,
       UN_WarmupItersAttr:$warmup_iters);
   let results = (outs UN_ActivationTensor:$gx, UN_ChannelTensor:$ggamma,
       UN_ChannelTensor:$gbeta, UN_StatTensor:$ema_gz_new,
-      UN_StatTensor:$win_gz_new);
+      UN_WindowTensor:$win_gz_new);
   let assemblyFormat = [{
     $gy `,` $z `,` $var `,` $r `,` $skip `,` $gamma `,` $ema_gz `,` $win_gz
     `,` $t attr-dict `:` functional-type(operands, results)
@@ -121,7 +129,9 @@ def UN_TrainBackwardOp : UN_Op<"train_backward", [Pure]> {
   let hasVerifier = 1;
 }
 
-def UN_InferOp : UN_Op<"infer", [Pure]> {
+def UN_InferOp : UN_Op<"infer", [Pure,
+    AllTypesMatch<["x", "y"]>,
+    AllElementTypesMatch<["x", "gamma", "beta"]>]> {
   let summary = "UN inference: normalization with fixed statistics";
   let description = [{
     `y = gamma * x / sqrt(running_var + eps) + beta`: the per-channel affine
@@ -173,7 +183,9 @@ def UN_QuadraticMeanOp : UN_Op<"quadratic_mean", [Pure]> {
   let hasCanonicalizer = 1;
 }
 
-def UN_SmoothForwardStatsOp : UN_Op<"smooth_forward_stats", [Pure]> {
+def UN_SmoothForwardStatsOp : UN_Op<"smooth_forward_stats", [Pure,
+    AllTypesMatch<["running_var", "running_var_new"]>,
+    AllTypesMatch<["win_x2", "win_x2_new"]>]> {
   let summary = "forward smoothing and outlier filtration on [Mf, C] state";
   let description = [{
     Steps 2 to 7 and 9 of the training forward on the small statistics:
@@ -192,12 +204,12 @@ def UN_SmoothForwardStatsOp : UN_Op<"smooth_forward_stats", [Pure]> {
     ```
   }];
   let arguments = (ins UN_StatTensor:$psi, UN_StatTensor:$running_var,
-      UN_StatTensor:$win_x2, I64:$t, I64:$skips, UN_EpsAttr:$eps,
+      UN_WindowTensor:$win_x2, I64:$t, I64:$skips, UN_EpsAttr:$eps,
       UN_MomentumAttr:$momentum, UN_WarmupItersAttr:$warmup_iters,
       UN_OutlierFiltrationAttr:$outlier_filtration, UN_RMaxAttr:$r_max,
       UN_RWarmupAttr:$r_warmup);
   let results = (outs UN_StatTensor:$var, UN_StatTensor:$r, I1:$skip,
-      UN_StatTensor:$running_var_new, UN_StatTensor:$win_x2_new,
+      UN_StatTensor:$running_var_new, UN_WindowTensor:$win_x2_new,
       I64:$skips_new);
   let assemblyFormat = [{
     $psi `,` $running_var `,` $win_x2 `,` $t `,` $skips attr-dict `:`
@@ -206,7 +218,9 @@ def UN_SmoothForwardStatsOp : UN_Op<"smooth_forward_stats", [Pure]> {
   let hasVerifier = 1;
 }
 
-def UN_NormalizeOp : UN_Op<"normalize", [Pure]> {
+def UN_NormalizeOp : UN_Op<"normalize", [Pure,
+    AllTypesMatch<["x", "z", "y"]>,
+    AllElementTypesMatch<["x", "gamma", "beta"]>]> {
   let summary = "elementwise normalization and scale/shift";
   let description = [{
     `z = x / sqrt(var + eps)` and `y = gamma * z + beta`, per element, with
@@ -229,7 +243,9 @@ def UN_NormalizeOp : UN_Op<"normalize", [Pure]> {
   let hasVerifier = 1;
 }
 
-def UN_GradStatsOp : UN_Op<"grad_stats", [Pure]> {
+def UN_GradStatsOp : UN_Op<"grad_stats", [Pure,
+    AllTypesMatch<["gy", "z"]>,
+    AllElementTypesMatch<["gy", "gamma", "ggamma", "gbeta"]>]> {
   let summary = "per-channel gradient statistics of the UN backward";
   let description = [{
     Reductions over ALL tokens (padded ones included), accumulated in f32:
@@ -256,7 +272,9 @@ def UN_GradStatsOp : UN_Op<"grad_stats", [Pure]> {
   let hasVerifier = 1;
 }
 
-def UN_SmoothGradStatsOp : UN_Op<"smooth_grad_stats", [Pure]> {
+def UN_SmoothGradStatsOp : UN_Op<"smooth_grad_stats", [Pure,
+    AllTypesMatch<["ema_gz", "ema_gz_new"]>,
+    AllTypesMatch<["win_gz", "win_gz_new"]>]> {
   let summary = "backward smoothing on [Mb, C] state";
   let description = [{
     Steps 3 to 6 of the training backward on the small statistics:
@@ -275,10 +293,10 @@ def UN_SmoothGradStatsOp : UN_Op<"smooth_grad_stats", [Pure]> {
     ```
   }];
   let arguments = (ins UN_StatTensor:$gz, I1:$skip, UN_StatTensor:$ema_gz,
-      UN_StatTensor:$win_gz, I64:$t, UN_MomentumAttr:$momentum,
+      UN_WindowTensor:$win_gz, I64:$t, UN_MomentumAttr:$momentum,
       UN_WarmupItersAttr:$warmup_iters);
   let results = (outs UN_StatTensor:$coef, UN_StatTensor:$ema_gz_new,
-      UN_StatTensor:$win_gz_new);
+      UN_WindowTensor:$win_gz_new);
   let assemblyFormat = [{
     $gz `,` $skip `,` $ema_gz `,` $win_gz `,` $t attr-dict `:`
     functional-type(operands, results)
@@ -286,7 +304,9 @@ def UN_SmoothGradStatsOp : UN_Op<"smooth_grad_stats", [Pure]> {
   let hasVerifier = 1;
 }
 
-def UN_InputGradOp : UN_Op<"input_grad", [Pure]> {
+def UN_InputGradOp : UN_Op<"input_grad", [Pure,
+    AllTypesMatch<["gy", "z", "gx"]>,
+    AllElementTypesMatch<["gy", "gamma"]>]> {
   let summary = "elementwise input gradient of the UN backward";
   let description = [{
     `gx = (gy * gamma * r - coef * z) / sqrt(var + eps)` per element, with
@@ -311,7 +331,8 @@ def UN_InputGradOp : UN_Op<"input_grad", [Pure]> {
   let hasVerifier = 1;
 }
 
-def UN_AffineOp : UN_Op<"affine", [Pure]> {
+def UN_AffineOp : UN_Op<"affine", [Pure,
+    AllTypesMatch<["x", "y"]>]> {
   let summary = "per-channel affine map y = scale * x + shift";
   let description = [{
     `y[..., c] = scale[c] * x[..., c] + shift[c]`, computed in f32 and
