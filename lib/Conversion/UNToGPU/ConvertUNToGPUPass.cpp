@@ -131,6 +131,31 @@ Value FunctionLowering::bufferOf(OpBuilder &b, Value v) {
                                            b.getUnitAttr());
 }
 
+/// A memref.collapse_shape of `memref` into `groups`. For an identity
+/// layout, a group with a dynamic dim collapses to a dynamic size even when
+/// another dim of it is 0 (the verifier requires it; upstream's type
+/// inference gives 0 * ? a static 0).
+static Value collapse(OpBuilder &b, Location loc, Value memref,
+                      ArrayRef<ReassociationIndices> groups) {
+  auto type = cast<MemRefType>(memref.getType());
+  if (!type.getLayout().isIdentity())
+    return memref::CollapseShapeOp::create(b, loc, memref, groups);
+  SmallVector<int64_t> shape;
+  for (const ReassociationIndices &group : groups) {
+    int64_t size = 1;
+    for (int64_t d : group) {
+      if (type.isDynamicDim(d)) {
+        size = ShapedType::kDynamic;
+        break;
+      }
+      size *= type.getDimSize(d);
+    }
+    shape.push_back(size);
+  }
+  return memref::CollapseShapeOp::create(
+      b, loc, MemRefType::get(shape, type.getElementType()), memref, groups);
+}
+
 Value FunctionLowering::view2D(OpBuilder &b, Value memref) {
   auto type = cast<MemRefType>(memref.getType());
   int64_t rank = type.getRank();
@@ -148,9 +173,7 @@ Value FunctionLowering::view2D(OpBuilder &b, Value memref) {
   ReassociationIndices tokens;
   for (int64_t i = 0; i + 1 < rank; ++i)
     tokens.push_back(i);
-  return memref::CollapseShapeOp::create(
-      b, loc, memref,
-      ArrayRef<ReassociationIndices>{tokens, ReassociationIndices{rank - 1}});
+  return collapse(b, loc, memref, {tokens, ReassociationIndices{rank - 1}});
 }
 
 Value FunctionLowering::viewTokens(OpBuilder &b, Value memref) {
@@ -166,8 +189,7 @@ Value FunctionLowering::viewTokens(OpBuilder &b, Value memref) {
   ReassociationIndices all;
   for (int64_t i = 0; i < type.getRank(); ++i)
     all.push_back(i);
-  return memref::CollapseShapeOp::create(b, loc, memref,
-                                         ArrayRef<ReassociationIndices>{all});
+  return collapse(b, loc, memref, {all});
 }
 
 Value FunctionLowering::outputBuffer(OpBuilder &b, Value result,
