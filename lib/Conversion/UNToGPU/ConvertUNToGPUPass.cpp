@@ -31,6 +31,7 @@
 #include "Kernels.h"
 
 #include "un/Conversion/Passes.h"
+#include "un/Conversion/RuntimeChecks.h"
 #include "un/Dialect/UN/IR/UNOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -606,6 +607,22 @@ LogicalResult FunctionLowering::run() {
           smooth.getGz() == gz && allUsesAfter(stats.getGgamma(), smooth) &&
           allUsesAfter(stats.getGbeta(), smooth))
         fusedInto[op] = smooth;
+    }
+  }
+
+  // Host-side checks of what only run time knows, before any launch, on
+  // the operands that come from outside the un ops.
+  for (Operation *op : ops) {
+    insertShapeChecks(op, /*onlyInputs=*/true);
+    Value window;
+    if (auto smooth = dyn_cast<SmoothForwardStatsOp>(op))
+      window = smooth.getWinX2();
+    else if (auto smooth = dyn_cast<SmoothGradStatsOp>(op))
+      window = smooth.getWinGz();
+    if (window && !window.getDefiningOp<SmoothForwardStatsOp>() &&
+        !window.getDefiningOp<SmoothGradStatsOp>()) {
+      OpBuilder b(op);
+      insertWindowRowsCheck(b, op->getLoc(), window);
     }
   }
 

@@ -15,6 +15,7 @@
 
 #include "LoweringUtils.h"
 
+#include "un/Conversion/RuntimeChecks.h"
 #include "un/Conversion/UNToLinalg/UNToLinalg.h"
 #include "un/Conversion/WindowSlot.h"
 #include "un/Dialect/UN/IR/UNOps.h"
@@ -55,11 +56,7 @@ static WindowInfo getWindowInfo(OpBuilder &b, Location loc, Value window,
       b.createOrFold<arith::UIToFPOp>(loc, b.getF32Type(), info.rowsI64);
   // A window of no rows (a dynamic dim of 0) has no row to write: stop
   // with a message rather than divide by zero and write outside it.
-  Value hasRows = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
-                                        info.rowsI64, i64Constant(b, loc, 0));
-  cf::AssertOp::create(b, loc, hasRows,
-                       "un: a statistics window has no rows (window_fwd and "
-                       "window_bwd must be at least 1)");
+  insertWindowRowsCheck(b, loc, window);
   info.slot = buildWindowSlot(b, loc, t, info.rowsI64);
   info.tAtMostM =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, t, info.rowsI64);

@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "ShapeChecks.h"
+#include "un/Conversion/RuntimeChecks.h"
 
 #include "un/Conversion/Passes.h"
 #include "un/Conversion/UNToLinalg/UNToLinalg.h"
@@ -47,7 +47,7 @@ struct ConvertUNToLinalgPass
     // Dims that only run time knows, checked before they are used.
     getOperation()->walk([](Operation *op) {
       if (isa<UNDialect>(op->getDialect()))
-        lowering::insertShapeChecks(op);
+        insertShapeChecks(op);
     });
 
     MLIRContext *ctx = &getContext();

@@ -12,7 +12,7 @@
 // A window of no rows stops with a message (no division by zero, no row
 // written outside it); window slot t mod M in [0, M), negative t too;
 // t <= M; t < W.
-// CHECK: %[[HAS:.*]] = arith.cmpi sgt, %[[MI]], %c0_i64 : i64
+// CHECK: %[[HAS:.*]] = arith.cmpi sgt, %[[M]], %c0 : index
 // CHECK: cf.assert %[[HAS]], "un: a statistics window has no rows
 // CHECK: %[[R:.*]] = arith.remsi %[[T]], %[[MI]] : i64
 // CHECK: %[[RM:.*]] = arith.addi %[[R]], %[[MI]] : i64

@@ -1,13 +1,14 @@
-//===- ShapeChecks.cpp - Run-time checks of dims the verifier cannot see --===//
+//===- RuntimeChecks.cpp - Checks of what only run time knows ------------===//
 //
 // Part of the un-mlir project.
 //
 //===----------------------------------------------------------------------===//
 
-#include "ShapeChecks.h"
+#include "un/Conversion/RuntimeChecks.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
@@ -25,12 +26,16 @@ static void assertSameDim(OpBuilder &b, Location loc, Value a, int64_t da,
   cf::AssertOp::create(b, loc, same, message.str());
 }
 
-void un::lowering::insertShapeChecks(Operation *op) {
+void un::insertShapeChecks(Operation *op, bool onlyInputs) {
   SmallVector<std::pair<unsigned, Value>> shaped;
-  for (auto [i, v] : llvm::enumerate(op->getOperands()))
+  for (auto [i, v] : llvm::enumerate(op->getOperands())) {
+    Operation *producer = v.getDefiningOp();
+    if (onlyInputs && producer && producer->getDialect() == op->getDialect())
+      continue;
     if (auto type = dyn_cast<RankedTensorType>(v.getType());
         type && type.getRank() > 0)
       shaped.push_back({static_cast<unsigned>(i), v});
+  }
   if (shaped.empty())
     return;
   OpBuilder b(op);
@@ -63,4 +68,16 @@ void un::lowering::insertShapeChecks(Operation *op) {
                   what + " has another channel count than operand " +
                       std::to_string(firstIndex));
   }
+}
+
+void un::insertWindowRowsCheck(OpBuilder &b, Location loc, Value window) {
+  Value rows = isa<MemRefType>(window.getType())
+                   ? b.createOrFold<memref::DimOp>(loc, window, 0)
+                   : b.createOrFold<tensor::DimOp>(loc, window, 0);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value hasRows =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, rows, zero);
+  cf::AssertOp::create(b, loc, hasRows,
+                       "un: a statistics window has no rows (window_fwd and "
+                       "window_bwd must be at least 1)");
 }
