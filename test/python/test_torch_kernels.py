@@ -223,3 +223,22 @@ def test_state_must_be_contiguous_f32(cache):
     m.win_x2 = torch.zeros(8, 2).t()  # [2, 8], not contiguous
     with pytest.raises(ValueError, match="contiguous"):
         m(torch.randn(3, 8))
+
+
+def test_kernels_that_cannot_be_built(tmp_path, monkeypatch):
+    """A cache that cannot be written (or a tool that fails): "auto" warns
+    and trains on the PyTorch implementation, "compiled" raises saying why."""
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    monkeypatch.setenv("UN_MLIR_CACHE_DIR", str(blocked / "kernels"))
+    monkeypatch.setattr(kernels, "_LIBRARIES", {})
+    monkeypatch.setattr(kernels, "_KERNELS", {})
+    monkeypatch.setattr(kernels, "_FAILED", {})
+    auto = UnifiedNorm(8, window=3)
+    eager = UnifiedNorm(8, window=3, kernels="eager")
+    x, gy = torch.randn(4, 8), torch.randn(4, 8)
+    with pytest.warns(RuntimeWarning, match="could not be built"):
+        got = step(auto, x, gy)
+    assert_same(got, step(eager, x, gy))
+    with pytest.raises(RuntimeError, match="kernels could not be built"):
+        UnifiedNorm(8, window=3, kernels="compiled")(x)

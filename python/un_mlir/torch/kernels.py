@@ -173,24 +173,54 @@ _INFER_RANKS = (2, 1, 1, 1, 2)
 
 
 _KERNELS = {}
+_FAILED = {}
+
+
+def _cached(key, build):
+    """The kernels of `key`, built once; a build that failed raises the same
+    error again without trying again."""
+    kernels = _KERNELS.get(key)
+    if kernels is None:
+        if key in _FAILED:
+            raise _FAILED[key]
+        try:
+            kernels = _KERNELS[key] = build()
+        except (aot.CompileError, OSError) as e:
+            _FAILED[key] = e
+            raise
+    return kernels
+
+
+def build_failure(module, x, masked, synchronized):
+    """Builds (or loads from the cache) the kernels `module` runs on `x`;
+    why that failed (a tool error, an unwritable cache), or None."""
+    m = module
+    try:
+        if not m.training:
+            _infer_kernel(x.shape[-1], x.dtype, m.eps)
+        else:
+            kernels = _sync_kernels if synchronized else _train_kernels
+            kernels(x.shape[-1], x.dtype, masked, m.window, m.window_bwd, m.eps, m.momentum,
+                    m.warmup_iters, m.outlier_filtration, m.r_max, m.r_warmup)
+    except (aot.CompileError, OSError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        return f"its kernels could not be built ({type(e).__name__}: {first})"
+    return None
 
 
 def _train_kernels(channels, dtype, mask, window_fwd, window_bwd, eps, momentum, warmup_iters,
                    outlier_filtration, r_max, r_warmup):
     """(forward, backward) kernels for `channels` and these hyper-parameters."""
-    key = ("train", channels, dtype, mask, window_fwd, window_bwd, eps, momentum, warmup_iters,
-           outlier_filtration, r_max, r_warmup)
-    kernels = _KERNELS.get(key)
-    if kernels is None:
+    def build():
         text = train_step.train_step_mlir(
             [None, channels], window_fwd, window_bwd, _DTYPES[dtype], mask=mask,
             save_input=True, eps=eps, momentum=momentum, warmup_iters=warmup_iters,
             outlier_filtration=outlier_filtration, r_max=r_max, r_warmup=r_warmup)
         lib = _library(text)
-        kernels = _KERNELS[key] = (
-            _Kernel(lib, "un_forward", _FORWARD_RANKS + ((1,) if mask else ())),
-            _Kernel(lib, "un_backward", _BACKWARD_RANKS))
-    return kernels
+        return (_Kernel(lib, "un_forward", _FORWARD_RANKS + ((1,) if mask else ())),
+                _Kernel(lib, "un_backward", _BACKWARD_RANKS))
+    return _cached(("train", channels, dtype, mask, window_fwd, window_bwd, eps, momentum,
+                    warmup_iters, outlier_filtration, r_max, r_warmup), build)
 
 
 _SYNC_RANKS = {"un_forward_stats": (2, 1), "un_forward_apply": (2, 1, 1, 1, 1, 2, 0, 0, 2, 1, 1, 0, 0),
@@ -202,27 +232,24 @@ def _sync_kernels(channels, dtype, mask, window_fwd, window_bwd, eps, momentum, 
                   outlier_filtration, r_max, r_warmup):
     """{name: kernel} of the step split at its token reductions
     (`train_step.sync_train_step_mlir`), for statistics over several ranks."""
-    key = ("sync", channels, dtype, mask, window_fwd, window_bwd, eps, momentum, warmup_iters,
-           outlier_filtration, r_max, r_warmup)
-    kernels = _KERNELS.get(key)
-    if kernels is None:
+    def build():
         text = train_step.sync_train_step_mlir(
             channels, window_fwd, window_bwd, _DTYPES[dtype], mask=mask, eps=eps,
             momentum=momentum, warmup_iters=warmup_iters, outlier_filtration=outlier_filtration,
             r_max=r_max, r_warmup=r_warmup)
         lib = _library(text)
-        kernels = _KERNELS[key] = {
-            name: _Kernel(lib, name, ranks + ((1,) if mask and name == "un_forward_stats" else ()))
-            for name, ranks in _SYNC_RANKS.items()}
-    return kernels
+        return {name: _Kernel(lib, name,
+                              ranks + ((1,) if mask and name == "un_forward_stats" else ()))
+                for name, ranks in _SYNC_RANKS.items()}
+    return _cached(("sync", channels, dtype, mask, window_fwd, window_bwd, eps, momentum,
+                    warmup_iters, outlier_filtration, r_max, r_warmup), build)
 
 
 def _infer_kernel(channels, dtype, eps):
-    key = ("infer", channels, dtype, eps)
-    if key not in _KERNELS:
+    def build():
         text = train_step.infer_mlir([None, channels], _DTYPES[dtype], eps=eps)
-        _KERNELS[key] = _Kernel(_library(text), "un_infer", _INFER_RANKS)
-    return _KERNELS[key]
+        return _Kernel(_library(text), "un_infer", _INFER_RANKS)
+    return _cached(("infer", channels, dtype, eps), build)
 
 
 _ONES = {}

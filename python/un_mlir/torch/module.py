@@ -19,6 +19,7 @@ so `state_dict()` / `load_state_dict()` resume a run mid-sequence. The
 statistics buffers stay f32 when the module is converted to f16/bf16.
 """
 import dataclasses
+import warnings
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -333,7 +334,7 @@ class UnifiedNorm(nn.Module):
                                  f"(x without its last dim), got {tuple(pad_mask.shape)}")
             pad_mask = pad_mask.to(torch.bool)
         if self.training:
-            if self._compiled_kernels(x):
+            if self._compiled_kernels(x, pad_mask):
                 y, skip = _kernels.TrainStep.apply(x, self.weight, self.bias, pad_mask, self,
                                                    self._sync_group())
                 self._last_skip = skip
@@ -349,18 +350,24 @@ class UnifiedNorm(nn.Module):
             return None
         return group if dist.get_world_size(group) > 1 else None
 
-    def _compiled_kernels(self, x):
+    def _compiled_kernels(self, x, pad_mask=None):
         """Whether this call runs un-mlir's compiled kernels (`kernels`):
         "compiled" always (an error names what prevents it), "eager" never,
         "auto" where they can (a CPU input of float32, bfloat16 or float16
-        with parameters of its dtype, and un-mlir's tools at hand)."""
+        with parameters of its dtype, un-mlir's tools at hand and the
+        kernels built; a build that fails warns once)."""
         if self.kernels == "eager":
             return False
         reason = _kernels.unsupported_reason(x, self.weight, self.bias)
-        if (reason is None and self.training and self._sync_group() is not None
-                and torch.compiler.is_compiling()):
+        synchronized = self.training and self._sync_group() is not None
+        if reason is None and synchronized and torch.compiler.is_compiling():
             reason = ("under torch.compile, statistics synchronized across ranks run on the "
                       "PyTorch implementation")
+        if reason is None:
+            reason = _kernels.build_failure(self, x, pad_mask is not None, synchronized)
+            if reason is not None and self.kernels == "auto":
+                warnings.warn(f"UnifiedNorm: {reason}; running the PyTorch implementation",
+                              RuntimeWarning, stacklevel=3)
         if reason is not None and self.kernels == "compiled":
             raise RuntimeError(f"UnifiedNorm(kernels='compiled'): {reason}")
         return reason is None
