@@ -3,7 +3,8 @@
 torch-mlir links its own, newer MLIR, so the hand-off is textual: the
 module is printed by torch-mlir and parsed by un-opt (MLIR 22). The pretty
 form is tried first; if un-opt cannot parse it (a newer op syntax), the
-generic op form, which is stable across MLIR versions, is used instead.
+module is imported again and printed in the generic op form, which is
+stable across MLIR versions.
 
 torch-mlir's Python package carries its own LLVM; loaded into a process
 that already holds Debian's libLLVM (our native module `un_mlir._native`),
@@ -208,21 +209,24 @@ def import_program(program, c_interface=True, preserve_unified_norm=False):
         with warnings.catch_warnings():  # torch's own use of a deprecated pytree API
             warnings.simplefilter("ignore", FutureWarning)
             torch.export.save(program, path)
-        cmd = [sys.executable, "-m", "un_mlir.torch_mlir_import", path]
-        if preserve_unified_norm:
-            cmd.append("--preserve-unified-norm")
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        raise RuntimeError(f"torch-mlir import failed:\n{proc.stderr[-4000:]}")
-    pretty, generic = proc.stdout.split("\n// ----- generic form\n")
-    text = pretty
-    ok, _ = _parses(text)
-    if not ok:
-        text = generic
-        ok, errors = _parses(text)
+
+        def child(*flags):
+            cmd = [sys.executable, "-m", "un_mlir.torch_mlir_import", path, *flags]
+            if preserve_unified_norm:
+                cmd.append("--preserve-unified-norm")
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+            if proc.returncode != 0:
+                raise RuntimeError(f"torch-mlir import failed:\n{proc.stderr[-4000:]}")
+            return proc.stdout
+
+        text = child()
+        ok, _ = _parses(text)
         if not ok:
-            raise RuntimeError("torch-mlir output does not parse in MLIR 22, "
-                               "in pretty or generic form:\n" + errors)
+            text = child("--generic")
+            ok, errors = _parses(text)
+            if not ok:
+                raise RuntimeError("torch-mlir output does not parse in MLIR 22, "
+                                   "in pretty or generic form:\n" + errors)
     if c_interface:
         text = add_c_interface(text, "main")
     return text
@@ -254,6 +258,4 @@ def add_c_interface(text, name):
 
 if __name__ == "__main__":
     _module = _import_exported_program(sys.argv[1], "--preserve-unified-norm" in sys.argv)
-    sys.stdout.write(str(_module))
-    sys.stdout.write("\n// ----- generic form\n")
-    sys.stdout.write(_module.operation.get_asm(print_generic_op_form=True))
+    sys.stdout.write(_module.operation.get_asm(print_generic_op_form="--generic" in sys.argv))
