@@ -500,8 +500,8 @@ static constexpr llvm::StringLiteral kUnifiedNormCallee =
 /// call is `(x, gamma, beta, running_var, eps) -> y` with eps a constant
 /// float, or `(x, gamma, beta, running_var) -> y` with a `un.eps` float
 /// attribute.
-static LogicalResult raiseUnifiedNormCall(IRRewriter &rewriter,
-                                          func::CallOp call) {
+static FailureOr<InferOp> raiseUnifiedNormCall(IRRewriter &rewriter,
+                                               func::CallOp call) {
   if (call.getNumResults() != 1 ||
       (call.getNumOperands() != 4 && call.getNumOperands() != 5))
     return call.emitError("call to '@")
@@ -527,11 +527,13 @@ static LogicalResult raiseUnifiedNormCall(IRRewriter &rewriter,
            << call.getCallee() << "' does not have the types of un.infer";
   }
   rewriter.replaceOp(call, infer.getResult());
-  return success();
+  return infer;
 }
 
 namespace {
 struct UNRaiseNormsPass : un::impl::UNRaiseNormsBase<UNRaiseNormsPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     if (failed(raisePreservedCalls()))
       return signalPassFailure();
@@ -569,8 +571,11 @@ struct UNRaiseNormsPass : un::impl::UNRaiseNormsBase<UNRaiseNormsPass> {
     for (func::CallOp call : calls) {
       Operation *callee =
           SymbolTable::lookupNearestSymbolFrom(call, call.getCalleeAttr());
-      if (failed(raiseUnifiedNormCall(rewriter, call)))
+      FailureOr<InferOp> infer = raiseUnifiedNormCall(rewriter, call);
+      if (failed(infer))
         return failure();
+      if (reportRaised)
+        infer->emitRemark() << "raised to " << infer->getOperation()->getName();
       if (callee && !llvm::is_contained(declarations, callee))
         declarations.push_back(callee);
     }
@@ -646,6 +651,9 @@ struct UNRaiseNormsPass : un::impl::UNRaiseNormsBase<UNRaiseNormsPass> {
     rewriter.replaceOp(last, replacement);
     for (const AffineStep &step : llvm::reverse(ArrayRef(chain).drop_back()))
       rewriter.eraseOp(step.op);
+    if (reportRaised)
+      replacement.getDefiningOp()->emitRemark()
+          << "raised to " << replacement.getDefiningOp()->getName();
   }
 };
 } // namespace

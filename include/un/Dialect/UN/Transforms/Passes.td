@@ -120,6 +120,12 @@ def UNRaiseNorms : Pass<"un-raise-norms"> {
       : (...) -> tensor<3x8xf32>
     ```
   }];
+  let options = [
+    Option<"reportRaised", "report-raised", "bool", "false",
+           "Emit a remark on every normalization raised (\"raised to un.infer\" "
+           "or \"raised to un.affine\"), so a caller can count them from the "
+           "diagnostics without printing the module">,
+  ];
   let dependentDialects = ["::mlir::un::UNDialect",
                            "::mlir::func::FuncDialect",
                            "::mlir::linalg::LinalgDialect",
