@@ -37,8 +37,6 @@ _LIBRARY = "model.so"
 _METADATA = "model.json"
 _HEADER = "model.h"
 
-_NUMPY_DTYPES = {"f32": "float32", "f64": "float64", "f16": "float16", "i64": "int64",
-                 "i32": "int32", "i1": "bool", "i8": "int8", "bf16": "bfloat16"}
 _C_TYPES = {"float32": "float", "float64": "double", "int64": "int64_t", "int32": "int32_t",
             "bool": "bool", "int8": "int8_t", "float16": "uint16_t", "bfloat16": "uint16_t"}
 
@@ -211,7 +209,8 @@ class CompiledModel:
 
     def _output_structure(self):
         if self._out_spec is None and self._meta.get("out_spec"):
-            self._out_spec = _load_treespec(self._meta["out_spec"])
+            self._out_spec = _load_treespec(self._meta["out_spec"],
+                                            self._meta.get("out_modules", []))
         return self._out_spec
 
     # ----------------------------------------------------------- artifact
@@ -242,35 +241,37 @@ def _torch_or_none():
 
 
 def _dump_treespec(spec):
+    """(the results' structure as text, the modules defining its types), or
+    (None, []) for a structure without a serialization (a flat tuple)."""
     import torch.utils._pytree as pytree
 
     try:
-        return pytree.treespec_dumps(spec)
+        text = pytree.treespec_dumps(spec)
     except Exception:  # a result type without a serialization: flat tuple
-        return None
+        return None, []
+    modules, pending = set(), [spec]
+    while pending:
+        node = pending.pop()
+        if node.type is not None and node.type.__module__ != "builtins":
+            modules.add(node.type.__module__)
+        pending.extend(node.children())
+    return text, sorted(modules)
 
 
-def _load_treespec(text):
-    """The results' structure; the modules that define their types (a
-    Hugging Face ModelOutput) are imported on demand."""
+def _load_treespec(text, modules):
+    """The results' structure, after importing the modules that define
+    its types (a Hugging Face ModelOutput's); None, with a warning, where
+    they are not importable here."""
     import torch.utils._pytree as pytree
 
-    for _ in range(8):
-        try:
-            return pytree.treespec_loads(text)
-        except Exception as e:  # an unregistered type: import its module
-            m = re.search(r"['\"]?([A-Za-z_][\w.]*)\.[A-Za-z_]\w*['\"]? (?:is not|in pytree)",
-                          str(e))
-            module = m.group(1) if m else None
-            if not module or module in sys.modules:
-                break
-            try:
-                importlib.import_module(module)
-            except ImportError:
-                break
-    warnings.warn("the results' structure cannot be restored (its types are not "
-                  "importable here); returning a flat tuple", stacklevel=3)
-    return None
+    try:
+        for module in modules:
+            importlib.import_module(module)
+        return pytree.treespec_loads(text)
+    except Exception as e:  # noqa: BLE001 (a missing module or an unregistered type)
+        warnings.warn(f"the results' structure cannot be restored ({type(e).__name__}: {e}); "
+                      "returning a flat tuple", stacklevel=3)
+        return None
 
 
 # --------------------------------------------------------------- compile
@@ -321,25 +322,17 @@ def _from_mlir_text(text, entry):
         text = torch_mlir_import.add_c_interface(text, entry)
     inputs = []
     for i, t in enumerate(arg_types):
-        dtype, dims = _parse_tensor_type(t, f"argument {i} of @{entry}")
-        inputs.append(TensorSpec(dtype, tuple(d if d is not None else f"d{i}_{k}"
+        element, dims = harness.parse_tensor_type(t, f"argument {i} of @{entry}")
+        inputs.append(TensorSpec(harness.NUMPY_DTYPES[element], tuple(d if d is not None else f"d{i}_{k}"
                                               for k, d in enumerate(dims))).to_json())
     outputs = [TensorSpec(*_result_spec(t, entry)).to_json() for t in result_types]
     return text, {"entry": entry, "inputs": inputs, "outputs": outputs, "symbols": {},
                   "in_structure": None, "out_spec": None}
 
 
-def _parse_tensor_type(text, what):
-    m = re.fullmatch(r"tensor<((?:(?:\d+|\?)x)*)([a-z0-9]+)>", text.strip())
-    if not m or m.group(2) not in _NUMPY_DTYPES:
-        raise ValueError(f"{what}: {text} is not a ranked tensor of a supported element type")
-    dims = [None if d == "?" else int(d) for d in m.group(1).split("x") if d]
-    return _NUMPY_DTYPES[m.group(2)], dims
-
-
 def _result_spec(text, entry):
-    dtype, dims = _parse_tensor_type(text, f"a result of @{entry}")
-    return dtype, None, len(dims)
+    element, dims = harness.parse_tensor_type(text, f"a result of @{entry}")
+    return harness.NUMPY_DTYPES[element], None, len(dims)
 
 
 def _from_torch(model, example_args, example_kwargs, dynamic_shapes, log):
@@ -379,10 +372,11 @@ def _from_torch(model, example_args, example_kwargs, dynamic_shapes, log):
     if len(re.findall(r"@main\b", text)) != 1:
         raise RuntimeError("torch-mlir's module refers to @main more than once")
     text = torch_mlir_import.add_c_interface(text.replace("@main(", "@forward("), "forward")
+    out_text, out_modules = _dump_treespec(out_spec)
     return text, {"entry": "forward", "inputs": inputs, "outputs": outputs, "symbols": symbols,
                   "in_structure": {"args": len(example_args),
                                    "kwargs": list(example_kwargs), "leaves": leaves},
-                  "out_spec": _dump_treespec(out_spec)}
+                  "out_spec": out_text, "out_modules": out_modules}
 
 
 @contextlib.contextmanager

@@ -23,21 +23,34 @@ import numpy as np
 
 from . import aot, memref
 
-DTYPES = {"f32": np.float32, "f16": np.float16, "f64": np.float64, "i64": np.int64,
-          "i32": np.int32}
+# MLIR element types and the numpy dtypes that hold them (bf16 as
+# ml_dtypes' "bfloat16" name; numpy itself has none).
+NUMPY_DTYPES = {"f32": "float32", "f64": "float64", "f16": "float16", "bf16": "bfloat16",
+                "i64": "int64", "i32": "int32", "i8": "int8", "i1": "bool"}
+
+
+def parse_tensor_type(text, what="a tensor type"):
+    """(element type, dims) of a ranked tensor type such as
+    `tensor<?x3xf32>` (element "f32", dims [None, 3]); a dynamic dim is
+    None, the element one of NUMPY_DTYPES."""
+    m = re.fullmatch(r"tensor<((?:(?:\d+|\?)x)*)([a-z0-9]+)>", text.strip())
+    if not m or m.group(2) not in NUMPY_DTYPES:
+        raise ValueError(f"{what}: {text} is not a ranked tensor of a supported element type")
+    dims = [None if d == "?" else int(d) for d in m.group(1).split("x") if d]
+    return m.group(2), dims
 
 
 class TensorType:
     """A static-shaped ranked tensor type, e.g. `tensor<2x3xf32>`."""
 
     def __init__(self, text):
-        m = re.fullmatch(r"tensor<((?:\d+x)*)([a-z0-9]+)>", text.strip())
-        if not m or m.group(2) not in DTYPES:
+        element, dims = parse_tensor_type(text)
+        if None in dims or element == "bf16":  # numpy has no bfloat16
             raise ValueError(f"not a static tensor type of a supported element type: {text}")
         self.text = text.strip()
-        self.shape = tuple(int(d) for d in m.group(1).split("x") if d)
-        self.element = m.group(2)
-        self.dtype = DTYPES[self.element]
+        self.shape = tuple(dims)
+        self.element = element
+        self.dtype = np.dtype(NUMPY_DTYPES[element]).type
 
     @property
     def memref(self):
