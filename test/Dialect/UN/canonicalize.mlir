@@ -40,6 +40,28 @@ func.func @infer_resource_stats_to_affine(%x: tensor<?x2xf32>, %beta: tensor<2xf
 
 // -----
 
+// No fold: a dense_resource constant whose type claims a dynamic size has
+// no element count to read (found by the fuzzer: it crashed
+// canonicalization and the fold into linear layers).
+// CHECK-LABEL: func.func @infer_resource_dynamic_type(
+// CHECK: un.infer
+func.func @infer_resource_dynamic_type(%x: tensor<?x2xf32>, %beta: tensor<?xf32>) -> tensor<?x2xf32> {
+  %gamma = arith.constant dense_resource<un_gamma_dyn> : tensor<?xf32>
+  %rv = arith.constant dense_resource<un_rv_dyn> : tensor<?xf32>
+  %y = un.infer %x, %gamma, %beta, %rv {eps = 1.0 : f32} : (tensor<?x2xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      un_gamma_dyn: "0x04000000000000400000C040",
+      un_rv_dyn: "0x040000000000404000000041"
+    }
+  }
+#-}
+
+// -----
+
 // f16 activations: the scale is kept in f32, the shift in f16.
 // CHECK-LABEL: func.func @infer_constant_stats_f16(
 // CHECK-DAG: %[[A:.*]] = arith.constant dense<5.000000e-01> : tensor<3xf32>

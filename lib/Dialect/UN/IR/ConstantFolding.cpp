@@ -19,7 +19,8 @@ using namespace mlir;
 std::optional<SmallVector<double>> un::readFloatElements(ElementsAttr attr) {
   auto type = cast<ShapedType>(attr.getType());
   Type elementType = type.getElementType();
-  if (!isa<FloatType>(elementType))
+  // (A dense_resource constant may claim a dynamic shape: no element count.)
+  if (!isa<FloatType>(elementType) || !type.hasStaticShape())
     return std::nullopt;
   SmallVector<double> values;
   values.reserve(type.getNumElements());
