@@ -29,16 +29,6 @@ func.func @infer_resource_stats_to_affine(%x: tensor<?x2xf32>, %beta: tensor<2xf
   %y = un.infer %x, %gamma, %beta, %rv {eps = 1.0 : f32} : (tensor<?x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<?x2xf32>
   return %y : tensor<?x2xf32>
 }
-{-#
-  dialect_resources: {
-    builtin: {
-      un_gamma: "0x04000000000000400000C040",
-      un_rv: "0x040000000000404000000041"
-    }
-  }
-#-}
-
-// -----
 
 // No fold: a dense_resource constant whose type claims a dynamic size has
 // no element count to read (found by the fuzzer: it crashed
@@ -54,6 +44,8 @@ func.func @infer_resource_dynamic_type(%x: tensor<?x2xf32>, %beta: tensor<?xf32>
 {-#
   dialect_resources: {
     builtin: {
+      un_gamma: "0x04000000000000400000C040",
+      un_rv: "0x040000000000404000000041",
       un_gamma_dyn: "0x04000000000000400000C040",
       un_rv_dyn: "0x040000000000404000000041"
     }
