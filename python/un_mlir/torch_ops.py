@@ -16,13 +16,11 @@ def unified_norm_infer(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor,
                        running_var: torch.Tensor, eps: float) -> torch.Tensor:
     """y = gamma * x / sqrt(running_var + eps) + beta (the spec's inference:
     computed in f32, stored in x's dtype)."""
-    from .torch import kernels
+    from .torch import kernels, module
 
     if kernels.unsupported_reason(x, gamma, beta) is None:
         return kernels.infer(x, gamma, beta, running_var, eps)
-    ct = torch.float64 if x.dtype == torch.float64 else torch.float32
-    a = gamma.to(ct) / torch.sqrt(running_var.to(ct) + eps)
-    return (a * x.to(ct) + beta.to(ct)).to(x.dtype)
+    return module.infer(x, gamma, beta, running_var, eps)
 
 
 @unified_norm_infer.register_fake

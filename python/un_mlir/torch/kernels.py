@@ -40,7 +40,7 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
-from .. import aot, memref, train_step
+from .. import aot, harness, memref, train_step
 from ..tools import un_tool
 
 _DTYPES = {torch.float32: "f32", torch.bfloat16: "bf16", torch.float16: "f16"}
@@ -137,17 +137,19 @@ def _library(text: str):
 
 
 class _Kernel:
-    """`_mlir_ciface_<name>` of a library, called with CPU tensors for its
-    memref arguments of `ranks` (outputs are written in place). A tensor of
+    """`_mlir_ciface_<name>` of a library compiled from MLIR `text`, called
+    with CPU tensors for its memref arguments, of the ranks its signature
+    in `text` gives (outputs are written in place). A tensor of
     another rank must be contiguous: it is passed as the rows of its last
     dim ([numel / n, n] for rank 2, flat for rank 1), with no view made.
     The descriptors ({allocated, aligned, offset, sizes, strides}: all
     64-bit) are laid out in one int64 array per call."""
 
-    def __init__(self, library, name, ranks):
+    def __init__(self, library, name, text):
         self._fn = getattr(library, f"_mlir_ciface_{name}")
         self._fn.restype = None
-        self._ranks = ranks
+        _, types, _ = harness.signature(text, name)
+        self._ranks = [t.removeprefix("memref<").count("x") for t in types]
 
     def __call__(self, *tensors):
         flat, offsets = array.array("q"), []
@@ -163,13 +165,6 @@ class _Kernel:
                 flat.extend((ptr, ptr, 0, t.numel(), 1))
         base = flat.buffer_info()[0]
         self._fn(*[ctypes.c_void_p(base + 8 * o) for o in offsets])
-
-
-# Ranks of the memref arguments of the functions train_step.train_step_mlir
-# (with save_input) and train_step.infer_mlir write for activations [?, C].
-_FORWARD_RANKS = (2, 1, 1, 1, 2, 0, 0, 2, 1, 1, 0, 0)
-_BACKWARD_RANKS = (2, 2, 1, 1, 0, 0, 1, 1, 2, 2, 1, 1)
-_INFER_RANKS = (2, 1, 1, 1, 2)
 
 
 _KERNELS = {}
@@ -217,15 +212,9 @@ def _train_kernels(channels, dtype, mask, window_fwd, window_bwd, eps, momentum,
             save_input=True, eps=eps, momentum=momentum, warmup_iters=warmup_iters,
             outlier_filtration=outlier_filtration, r_max=r_max, r_warmup=r_warmup)
         lib = _library(text)
-        return (_Kernel(lib, "un_forward", _FORWARD_RANKS + ((1,) if mask else ())),
-                _Kernel(lib, "un_backward", _BACKWARD_RANKS))
+        return _Kernel(lib, "un_forward", text), _Kernel(lib, "un_backward", text)
     return _cached(("train", channels, dtype, mask, window_fwd, window_bwd, eps, momentum,
                     warmup_iters, outlier_filtration, r_max, r_warmup), build)
-
-
-_SYNC_RANKS = {"un_forward_stats": (2, 1), "un_forward_apply": (2, 1, 1, 1, 1, 2, 0, 0, 2, 1, 1, 0, 0),
-               "un_backward_stats": (2, 2, 1, 1, 1, 1, 1, 1),
-               "un_backward_apply": (2, 2, 1, 1, 0, 0, 1, 1, 1, 2, 2)}
 
 
 def _sync_kernels(channels, dtype, mask, window_fwd, window_bwd, eps, momentum, warmup_iters,
@@ -238,9 +227,9 @@ def _sync_kernels(channels, dtype, mask, window_fwd, window_bwd, eps, momentum, 
             momentum=momentum, warmup_iters=warmup_iters, outlier_filtration=outlier_filtration,
             r_max=r_max, r_warmup=r_warmup)
         lib = _library(text)
-        return {name: _Kernel(lib, name,
-                              ranks + ((1,) if mask and name == "un_forward_stats" else ()))
-                for name, ranks in _SYNC_RANKS.items()}
+        return {name: _Kernel(lib, name, text)
+                for name in ("un_forward_stats", "un_forward_apply", "un_backward_stats",
+                             "un_backward_apply")}
     return _cached(("sync", channels, dtype, mask, window_fwd, window_bwd, eps, momentum,
                     warmup_iters, outlier_filtration, r_max, r_warmup), build)
 
@@ -248,7 +237,7 @@ def _sync_kernels(channels, dtype, mask, window_fwd, window_bwd, eps, momentum, 
 def _infer_kernel(channels, dtype, eps):
     def build():
         text = train_step.infer_mlir([None, channels], _DTYPES[dtype], eps=eps)
-        return _Kernel(_library(text), "un_infer", _INFER_RANKS)
+        return _Kernel(_library(text), "un_infer", text)
     return _cached(("infer", channels, dtype, eps), build)
 
 

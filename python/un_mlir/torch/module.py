@@ -164,6 +164,19 @@ def train_backward(gy, z, var, r, skip, gamma, ema_gz, win_gz, t, *, eps, moment
     return gx.to(gy.dtype), ggamma, gbeta, ema_new, win
 
 
+def infer(x, gamma, beta, running_var, eps):
+    """The inference map `gamma / sqrt(running_var + eps) * x + beta` in
+    PyTorch ops (f32, f64 for f64 inputs; gamma and beta may be None), in
+    the op order un-raise-norms recognizes."""
+    ct = _compute_dtype(x.dtype)
+    denom = torch.sqrt(running_var.to(ct) + torch.tensor(eps, dtype=ct))
+    a = (gamma.to(ct) if gamma is not None else 1) / denom
+    y = a * x.to(ct)
+    if beta is not None:
+        y = y + beta.to(ct)
+    return y.to(x.dtype)
+
+
 class _UnifiedNormFunction(torch.autograd.Function):
     """Training step: forward updates the forward state of `module`, backward
     (the spec's, not autograd through the forward) updates its gradient
@@ -382,13 +395,7 @@ class UnifiedNorm(nn.Module):
             beta = self.bias if self.bias is not None else x.new_zeros(C)
             return torch.ops.un_mlir.unified_norm_infer(x, gamma, beta, self.running_var,
                                                         self.eps)
-        ct = _compute_dtype(x.dtype)
-        denom = torch.sqrt(self.running_var.to(ct) + torch.tensor(self.eps, dtype=ct))
-        a = (self.weight.to(ct) if self.weight is not None else 1) / denom
-        y = a * x.to(ct)
-        if self.bias is not None:
-            y = y + self.bias.to(ct)
-        return y.to(x.dtype)
+        return infer(x, self.weight, self.bias, self.running_var, self.eps)
 
     def extra_repr(self):
         s = (f"{self.num_features}, eps={self.eps}, window={self.window}, "
