@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libmlir-22-dev mlir-22-tools   # MLIR 22.1: headers, libMLIR.so, mlir-runner
   llvm-22-dev llvm-22-tools      # LLVM 22.1: FileCheck, lit, not, count
   libomp-22-dev                  # OpenMP runtime: un-cpu-pipeline{threads=true}
+  mpich libmpich-dev             # MPI: statistics across processes (all_ranks)
   clang-format-22                # C++ style check (scripts/test.sh)
   cmake ninja-build g++
 )

@@ -15,7 +15,9 @@
 //  3. one-shot bufferization across function boundaries (identity layouts,
 //     so the C interface takes plain strided memrefs; results written with
 //     bufferization.materialize_in_destination land directly in the
-//     caller's buffers), then ownership-based deallocation;
+//     caller's buffers), then ownership-based deallocation; the all-reduces
+//     of statistics taken over every process (`all_ranks`) -> MPI
+//     (convert-un-to-mpi);
 //  4. f32 matmuls / batch_matmuls -> packed register tiles of vector FMAs
 //     for the target CPU, with their elementwise epilogues fused
 //     (un-cpu-tile-and-vectorize), the other linalg ops -> loops over
@@ -96,6 +98,8 @@ void un::buildUNCPUPipeline(OpPassManager &pm,
         bufferization::createBufferLoopHoistingPass());
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
+  // Statistics across processes: MPI all-reduces (MPICH).
+  pm.addPass(createConvertUNToMPI());
   if (options.threads)
     pm.addPass(createForallToParallelLoopPass());
 

@@ -13,6 +13,7 @@ import re
 import subprocess
 import tempfile
 
+from . import mpi
 from .tools import LLVM_LIB, llvm_tool, un_tool
 
 
@@ -81,7 +82,8 @@ def compile_shared_library(mlir_text, output, cpu="native", pipeline="un-cpu-pip
     explicitly: the translation emits a module without one, and without it
     LLVM's cost model sees no vector registers and leaves every loop
     scalar. Code that runs on all cores (`un-cpu-pipeline{threads=true}`)
-    is linked with LLVM's OpenMP runtime (Debian's libomp-22-dev).
+    is linked with LLVM's OpenMP runtime (Debian's libomp-22-dev), code
+    with statistics across processes (`all_ranks`) with MPICH.
     """
     output = pathlib.Path(output)
     target = [f"-mtriple={host_triple()}", f"-mcpu={cpu}"]
@@ -96,6 +98,10 @@ def compile_shared_library(mlir_text, output, cpu="native", pipeline="un-cpu-pip
         libs = ["-lm"]
         if re.search(rb"\bomp\.", llvm_dialect):  # un-cpu-pipeline{threads=true}: OpenMP
             libs = [f"-L{LLVM_LIB}", f"-Wl,-rpath,{LLVM_LIB}", "-lomp", *libs]
+        if re.search(rb"@MPI_", llvm_dialect):  # statistics across processes: MPICH
+            if not mpi.mpich_installed():
+                raise CompileError(f"the module calls MPI: {mpi.MISSING}")
+            libs = ["-lmpich", *libs]
         # -Bsymbolic: calls inside the library stay inside it, even where a
         # program defines a function of the same name (a model's @main).
         _run(["cc", "-shared", "-Wl,-Bsymbolic", "-o", str(output), str(obj), *libs])

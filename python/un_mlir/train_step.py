@@ -48,11 +48,17 @@ class _Types:
 _I64, _I1 = "memref<i64>", "memref<i1>"
 
 
-def _forward_attrs(eps, momentum, warmup_iters, outlier_filtration, r_max, r_warmup):
+def _forward_attrs(eps, momentum, warmup_iters, outlier_filtration, r_max, r_warmup,
+                   all_ranks=False):
     of = "true" if outlier_filtration else "false"
     return (f"{{eps = {eps:e} : f32, momentum = {momentum:e} : f32, "
             f"warmup_iters = {warmup_iters} : i64, outlier_filtration = {of}, "
-            f"r_max = {r_max:e} : f32, r_warmup = {r_warmup} : i64}}")
+            f"r_max = {r_max:e} : f32, r_warmup = {r_warmup} : i64{_all_ranks(all_ranks)}}}")
+
+
+def _all_ranks(all_ranks):
+    """The `all_ranks` attribute entry (statistics over every process)."""
+    return ", all_ranks" if all_ranks else ""
 
 
 def _store(value, dest, t, m):
@@ -71,7 +77,7 @@ def _update(value, dest, t, m):
 
 def train_step_mlir(shape, window_fwd=4, window_bwd=4, dtype="f32", *, mask=False,
                     save_input=False, eps=1e-5, momentum=0.9, warmup_iters=4000,
-                    outlier_filtration=False, r_max=5.0, r_warmup=1000):
+                    outlier_filtration=False, r_max=5.0, r_warmup=1000, all_ranks=False):
     """MLIR text with `un_forward` and `un_backward` for activations `shape`
     (None: a dynamic dim; the last one, C, is static):
 
@@ -88,14 +94,18 @@ def train_step_mlir(shape, window_fwd=4, window_bwd=4, dtype="f32", *, mask=Fals
     `z` output and `un_backward` takes `x` instead of `z` and normalizes it
     again (`un.normalize`, the op the forward computes z with): the
     backward keeps the input alive, as LayerNorm's does, not a second
-    activation-sized tensor."""
+    activation-sized tensor. With `all_ranks`, `x` is this process's share
+    of the batch and the statistics are taken over the tokens of every MPI
+    process (the ops' `all_ranks`; link with MPICH, call MPI_Init first:
+    `un_mlir.mpi`)."""
     ty = _Types(shape, dtype, window_fwd, window_bwd)
     X, XM, K, KM, V, VM, G, GM = ty.X, ty.XM, ty.K, ty.KM, ty.V, ty.VM, ty.G, ty.GM
     WF, WFM, WB, WBM = ty.WF, ty.WFM, ty.WB, ty.WBM
     I64, I1 = _I64, _I1
-    fwd_attrs = _forward_attrs(eps, momentum, warmup_iters, outlier_filtration, r_max, r_warmup)
+    fwd_attrs = _forward_attrs(eps, momentum, warmup_iters, outlier_filtration, r_max, r_warmup,
+                               all_ranks)
     bwd_attrs = (f"{{eps = {eps:e} : f32, momentum = {momentum:e} : f32, "
-                 f"warmup_iters = {warmup_iters} : i64}}")
+                 f"warmup_iters = {warmup_iters} : i64{_all_ranks(all_ranks)}}}")
     store, update = _store, _update
 
     def signature(name, args):
@@ -247,11 +257,17 @@ def sync_train_step_mlir(channels, window_fwd=4, window_bwd=4, dtype="f32", *, m
 
 
 class CompiledTrainStep:
-    """A compiled UN training step for f32 activations of one shape, with
-    numpy state. `forward(x, t)` and `backward(gy, t)` thread the state the
-    way `un_mlir.reference.run_sequence` does."""
+    """A compiled UN training step for f32 activations, with numpy state.
+    `forward(x, t[, mask])` and `backward(gy, t)` thread the state the way
+    `un_mlir.reference.run_sequence` does. Dims that are None in `shape`
+    may differ from call to call. With `all_ranks` (a library compiled
+    with it) the statistics are taken over every MPI process, and MPI is
+    initialized here (`un_mlir.mpi.init`)."""
 
-    def __init__(self, library_path, shape, gamma, beta, state):
+    def __init__(self, library_path, shape, gamma, beta, state, *, all_ranks=False):
+        if all_ranks:
+            from . import mpi
+            mpi.init()
         lib = memref.load(library_path)
         self._forward = memref.CompiledFunction(lib, "un_forward")
         self._backward = memref.CompiledFunction(lib, "un_backward")
@@ -261,33 +277,50 @@ class CompiledTrainStep:
         self.state = state
         C = shape[-1]
         f32 = np.float32
-        self.y, self.z, self.gx = (np.empty(shape, f32) for _ in range(3))
         self.var, self.r, self.ggamma, self.gbeta = (np.empty(C, f32) for _ in range(4))
         self._skip, self._step = np.zeros((), np.bool_), np.zeros((), np.int64)
         self.skip = False
+        self.y = self.z = self.gx = None
 
-    def forward(self, x, t):
+    def _check_shape(self, name, array):
+        if array.ndim != len(self.shape) or any(
+                d is not None and d != n for d, n in zip(self.shape, array.shape)):
+            dims = ", ".join("?" if d is None else str(d) for d in self.shape)
+            raise ValueError(f"{name} has shape {array.shape}; the step was compiled for "
+                             f"({dims})")
+
+    def forward(self, x, t, mask=None):
+        x = np.ascontiguousarray(x, np.float32)
+        self._check_shape("x", x)
+        if self.y is None or self.y.shape != x.shape:  # reused while the shape stays
+            self.y, self.z, self.gx = (np.empty_like(x) for _ in range(3))
         st = self.state
         t_in, skips = np.array(t - 1, np.int64), np.array(st.skips, np.int64)
-        self._forward(np.ascontiguousarray(x, np.float32), self.gamma, self.beta,
-                      st.running_var, st.win_x2, t_in, skips, self.y, self.z, self.var,
-                      self.r, self._skip, self._step)
+        masks = () if mask is None else (np.ascontiguousarray(mask, np.bool_),)
+        if masks and masks[0].shape != x.shape[:-1]:
+            raise ValueError(f"mask has shape {masks[0].shape}, x {x.shape}")
+        self._forward(x, self.gamma, self.beta, st.running_var, st.win_x2, t_in, skips,
+                      self.y, self.z, self.var, self.r, self._skip, self._step, *masks)
         self.skip = bool(self._skip)
         st.skips = int(skips)
         st.t = int(t_in)
         return self.y
 
     def backward(self, gy, t):
+        gy = np.ascontiguousarray(gy, np.float32)
+        if gy.shape != self.z.shape:
+            raise ValueError(f"gy has shape {gy.shape}, the forward's x {self.z.shape}")
         st = self.state
         self._step[()] = t
-        self._backward(np.ascontiguousarray(gy, np.float32), self.z, self.var, self.r,
-                       self._skip, self._step, self.gamma, st.ema_gz, st.win_gz,
-                       self.gx, self.ggamma, self.gbeta)
+        self._backward(gy, self.z, self.var, self.r, self._skip, self._step, self.gamma,
+                       st.ema_gz, st.win_gz, self.gx, self.ggamma, self.gbeta)
         return self.gx
 
 
 def compile_train_step(shape, library_path, **hparams):
-    """Compiles the f32 training step for `shape` into `library_path`."""
+    """Compiles the f32 training step for `shape` (None: a dynamic dim) into
+    `library_path`; `hparams` as `train_step_mlir` takes them (`mask`,
+    `all_ranks` included)."""
     window_fwd = hparams.pop("window_fwd", 4)
     window_bwd = hparams.pop("window_bwd", 4)
     text = train_step_mlir(shape, window_fwd, window_bwd, "f32", **hparams)

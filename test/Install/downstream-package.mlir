@@ -14,6 +14,9 @@
 // RUN: %t/build/downstream-opt %s --un-inference-pipeline="pack-weights=true" | FileCheck %s --check-prefix=LINALG
 // RUN: %t/build/downstream-opt %s --un-cpu-pipeline | FileCheck %s --check-prefix=LLVM
 // RUN: %t/build/downstream-opt %s --un-gpu-emulation-pipeline | FileCheck %s --check-prefix=LLVM
+// Statistics across processes: the MPI lowering is registered too.
+// RUN: %t/build/downstream-opt %S/../Pipelines/cpu-pipeline-all-ranks.mlir --un-cpu-pipeline \
+// RUN:   | FileCheck %S/../Pipelines/cpu-pipeline-all-ranks.mlir
 // RUN: %if cuda-pipeline %{ %t/build/downstream-opt %s --un-to-gpu-kernels-pipeline | FileCheck %s --check-prefix=KERNELS %}
 // RUN: %if cuda-pipeline %{ %t/build/downstream-opt %s --un-cuda-pipeline="format=isa" | FileCheck %s --check-prefix=CUDA %}
 // The installed tools and plugin are there too.

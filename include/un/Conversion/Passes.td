@@ -19,7 +19,9 @@ def ConvertUNToLinalg : Pass<"convert-un-to-linalg"> {
     `[window, C]` statistics work becomes small generics and scalar logic
     that evaluates the spec's run-time decisions (warm-up, `t <= window`,
     the outlier test, skip) as data. Composite ops must be decomposed
-    first (`un-decompose`); any `un` op left is an error.
+    first (`un-decompose`); any `un` op left is an error, except
+    `un.sum_across_ranks`, which `all_ranks` statistics lower to and which
+    is lowered on buffers (`convert-un-to-mpi`).
 
     Before:
 
@@ -45,6 +47,30 @@ def ConvertUNToLinalg : Pass<"convert-un-to-linalg"> {
     "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
     "::mlir::tensor::TensorDialect"
   ];
+}
+
+def ConvertUNToMPI : Pass<"convert-un-to-mpi", "::mlir::ModuleOp"> {
+  let summary = "Lower un.sum_across_ranks on buffers to an MPI all-reduce";
+  let description = [{
+    Replaces every `un.sum_across_ranks` on memrefs (after bufferization
+    and deallocation) with `mpi.allreduce(..., MPI_SUM, mpi.comm_world)`,
+    and marks the module for the MPICH ABI
+    (`dlti.map = #dlti.map<"MPI:Implementation" = "MPICH">`), which
+    `convert-to-llvm` lowers to calls of `MPI_Allreduce`. Link the result
+    with MPICH (`-lmpich`); the program calls `MPI_Init` before the first
+    collective. A module that asks for another MPI implementation is
+    rejected: MLIR 22's lowering names symbols that other implementations
+    do not export. An `un.sum_across_ranks` still on tensors is an error.
+
+    ```mlir
+    un.sum_across_ranks %local into %total : memref<385xf32>, memref<385xf32>
+    // becomes
+    %comm = mpi.comm_world : !mpi.comm
+    mpi.allreduce(%local, %total, MPI_SUM, %comm)
+      : memref<385xf32>, memref<385xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::mpi::MPIDialect", "::mlir::DLTIDialect"];
 }
 
 def ConvertUNToGPU : Pass<"convert-un-to-gpu", "::mlir::ModuleOp"> {

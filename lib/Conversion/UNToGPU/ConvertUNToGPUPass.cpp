@@ -655,6 +655,18 @@ struct ConvertUNToGPUPass : un::impl::ConvertUNToGPUBase<ConvertUNToGPUPass> {
   using ConvertUNToGPUBase::ConvertUNToGPUBase;
 
   void runOnOperation() override {
+    // Statistics across processes need a collective between a reduction's
+    // partial sums and its finalize, which these kernels do not have.
+    WalkResult collectives = getOperation()->walk([](Operation *op) {
+      if (!isa<SumAcrossRanksOp>(op) && !op->hasAttr("all_ranks"))
+        return WalkResult::advance();
+      op->emitOpError("takes statistics across processes, which "
+                      "convert-un-to-gpu does not lower: compile it for the "
+                      "CPU (un-cpu-pipeline, MPI)");
+      return WalkResult::interrupt();
+    });
+    if (collectives.wasInterrupted())
+      return signalPassFailure();
     KernelContext ctx;
     ctx.smCount = smCount;
     for (auto func : getOperation().getOps<func::FuncOp>())

@@ -7,7 +7,8 @@
 // `un.quadratic_mean` and `un.grad_stats`: per-channel sums over every token
 // of a channels-last activation, accumulated in f32 by one linalg.generic
 // whose only parallel dim is the innermost (channel) one, then a tiny [C]
-// map that divides by the token count and casts.
+// map that divides by the token count and casts. With `all_ranks` the sums
+// and the count are first summed over every process (un.sum_across_ranks).
 //
 //===----------------------------------------------------------------------===//
 
@@ -49,6 +50,38 @@ static Value unpaddedTokenCountF32(OpBuilder &b, Location loc, Value mask) {
   return arith::UIToFPOp::create(b, loc, b.getF32Type(), total);
 }
 
+/// `sums` ([C] f32) and `count` (f32) summed over every process: one
+/// un.sum_across_ranks of the vector [sums..., count].
+static std::pair<Value, Value> sumAcrossRanks(OpBuilder &b, Location loc,
+                                              Value sums, Value count) {
+  auto type = cast<RankedTensorType>(sums.getType());
+  int64_t channels = type.getDimSize(0);
+  Value c = tensor::DimOp::create(b, loc, sums, 0);
+  auto packedType = RankedTensorType::get(
+      {ShapedType::isDynamic(channels) ? ShapedType::kDynamic : channels + 1},
+      b.getF32Type());
+  SmallVector<Value> dynamicSize;
+  if (ShapedType::isDynamic(channels))
+    dynamicSize.push_back(arith::AddIOp::create(
+        b, loc, c, arith::ConstantIndexOp::create(b, loc, 1)));
+  auto empty = [&] {
+    return tensor::EmptyOp::create(b, loc, packedType, dynamicSize);
+  };
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  OpFoldResult size = ShapedType::isDynamic(channels)
+                          ? OpFoldResult(c)
+                          : OpFoldResult(b.getIndexAttr(channels));
+  Value packed = tensor::InsertSliceOp::create(b, loc, sums, empty(), {zero},
+                                               {size}, {one});
+  packed = tensor::InsertOp::create(b, loc, count, packed, ValueRange{c});
+  Value total =
+      SumAcrossRanksOp::create(b, loc, packedType, packed, empty()).getResult();
+  Value totalSums = tensor::ExtractSliceOp::create(b, loc, type, total, {zero},
+                                                   {size}, {one});
+  Value totalCount = tensor::ExtractOp::create(b, loc, total, ValueRange{c});
+  return {totalSums, totalCount};
+}
+
 namespace {
 /// psi[c] = (1/T') * sum over unpadded tokens of x[tok, c]^2.
 struct ConvertQuadraticMeanOp : OpConversionPattern<QuadraticMeanOp> {
@@ -87,8 +120,11 @@ struct ConvertQuadraticMeanOp : OpConversionPattern<QuadraticMeanOp> {
 
     Value count = mask ? unpaddedTokenCountF32(rewriter, loc, mask)
                        : tokenCountF32(rewriter, loc, x);
+    Value squares = sum.getResult(0);
+    if (op.getAllRanks())
+      std::tie(squares, count) = sumAcrossRanks(rewriter, loc, squares, count);
     SmallVector<Value> psi = mapChannels(
-        rewriter, loc, sum.getResult(0), {rewriter.getF32Type()},
+        rewriter, loc, squares, {rewriter.getF32Type()},
         [&](OpBuilder &b, Location l, ValueRange args) -> SmallVector<Value> {
           return {arith::DivFOp::create(b, l, args[0], count)};
         });
@@ -134,10 +170,14 @@ struct ConvertGradStatsOp : OpConversionPattern<GradStatsOp> {
         });
 
     Value count = tokenCountF32(rewriter, loc, gy);
+    SmallVector<Value> totals = sums.getResults();
+    if (op.getAllRanks())
+      std::tie(totals[0], count) =
+          sumAcrossRanks(rewriter, loc, totals[0], count);
     Type elementType =
         cast<RankedTensorType>(op.getGgamma().getType()).getElementType();
     SmallVector<Value> results = mapChannels(
-        rewriter, loc, sums.getResults(),
+        rewriter, loc, totals,
         {rewriter.getF32Type(), elementType, elementType},
         [&](OpBuilder &b, Location l, ValueRange args) -> SmallVector<Value> {
           return {arith::DivFOp::create(b, l, args[0], count),

@@ -53,6 +53,9 @@ struct ConvertUNToLinalgPass
     MLIRContext *ctx = &getContext();
     ConversionTarget target(*ctx);
     target.addIllegalDialect<UNDialect>();
+    // The all-reduce of `all_ranks` statistics: lowered on buffers, for the
+    // target's communication library (convert-un-to-mpi).
+    target.addLegalOp<SumAcrossRanksOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(ctx);
     populateUNToLinalgConversionPatterns(patterns);

@@ -73,3 +73,41 @@ func.func @grad_stats_dynamic_results(%gy: tensor<?x16xf32>, %z: tensor<?x16xf32
   %0:3 = un.grad_stats %gy, %z, %r, %g : (tensor<?x16xf32>, tensor<?x16xf32>, tensor<16xf32>, tensor<16xf32>) -> (tensor<16xf32>, tensor<?xf32>, tensor<16xf32>)
   return %0#0, %0#1, %0#2 : tensor<16xf32>, tensor<?xf32>, tensor<16xf32>
 }
+
+// -----
+
+// all_ranks: the per-channel sums and the unpadded-token count travel in one
+// [C + 1] vector through un.sum_across_ranks; psi divides the totals.
+// CHECK-LABEL: func.func @quadratic_mean_all_ranks(
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<8xf32>)
+// CHECK: %[[COUNT:.*]] = arith.uitofp %{{.*}} : i64 to f32
+// CHECK: %[[P0:.*]] = tensor.insert_slice %[[SUM]] into %{{.*}}[0] [8] [1] : tensor<8xf32> into tensor<9xf32>
+// CHECK: %[[P1:.*]] = tensor.insert %[[COUNT]] into %[[P0]][%[[C8:.*]]] : tensor<9xf32>
+// CHECK: %[[TOTAL:.*]] = un.sum_across_ranks %[[P1]] into %{{.*}} : tensor<9xf32>, tensor<9xf32> -> tensor<9xf32>
+// CHECK: %[[SUMS:.*]] = tensor.extract_slice %[[TOTAL]][0] [8] [1] : tensor<9xf32> to tensor<8xf32>
+// CHECK: %[[N:.*]] = tensor.extract %[[TOTAL]][%[[C8]]] : tensor<9xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[SUMS]] : tensor<8xf32>)
+// CHECK: arith.divf %{{.*}}, %[[N]] : f32
+func.func @quadratic_mean_all_ranks(%x: tensor<?x8xf32>, %m: tensor<?xi1>) -> tensor<8xf32> {
+  %psi = un.quadratic_mean %x mask %m {all_ranks} : (tensor<?x8xf32>, tensor<?xi1>) -> tensor<8xf32>
+  return %psi : tensor<8xf32>
+}
+
+// -----
+
+// all_ranks with a dynamic channel count: a [C + 1] vector of dynamic size.
+// Only gz is taken across processes; ggamma and gbeta stay local.
+// CHECK-LABEL: func.func @grad_stats_all_ranks(
+// CHECK: %[[SUMS:.*]]:3 = linalg.generic
+// CHECK: %[[C:.*]] = tensor.dim %[[SUMS]]#0, %c0
+// CHECK: %[[N1:.*]] = arith.addi %[[C]], %c1
+// CHECK: tensor.empty(%[[N1]]) : tensor<?xf32>
+// CHECK: tensor.insert_slice %[[SUMS]]#0 into
+// CHECK: %[[TOTAL:.*]] = un.sum_across_ranks {{.*}} : tensor<?xf32>, tensor<?xf32> -> tensor<?xf32>
+// CHECK: %[[GZ:.*]] = tensor.extract_slice %[[TOTAL]][0] [%[[C]]] [1]
+// CHECK: linalg.generic {{.*}} ins(%[[GZ]], %[[SUMS]]#1, %[[SUMS]]#2 :
+// CHECK-NOT: un.sum_across_ranks
+func.func @grad_stats_all_ranks(%gy: tensor<?x?xf32>, %z: tensor<?x?xf32>, %r: tensor<?xf32>, %g: tensor<?xf32>) -> (tensor<?xf32>, tensor<?xf32>, tensor<?xf32>) {
+  %gz, %gg, %gb = un.grad_stats %gy, %z, %r, %g {all_ranks} : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?xf32>, tensor<?xf32>) -> (tensor<?xf32>, tensor<?xf32>, tensor<?xf32>)
+  return %gz, %gg, %gb : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>
+}

@@ -606,3 +606,59 @@ func.func @no_channels(%x: tensor<3x0xf32>) {
   %0 = un.quadratic_mean %x : (tensor<3x0xf32>) -> tensor<0xf32>
   return
 }
+
+// -----
+
+func.func @sum_across_ranks_mixed(%v: tensor<4xf32>, %b: memref<4xf32>) {
+  // expected-error @+1 {{'input' and 'init' must both be tensors or both be memrefs}}
+  un.sum_across_ranks %v into %b : tensor<4xf32>, memref<4xf32>
+  return
+}
+
+// -----
+
+func.func @sum_across_ranks_no_result(%v: tensor<4xf32>, %i: tensor<4xf32>) {
+  // expected-error @+1 {{on tensors must return the sum}}
+  un.sum_across_ranks %v into %i : tensor<4xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @sum_across_ranks_memref_result(%a: memref<4xf32>, %b: memref<4xf32>) {
+  // expected-error @+1 {{on memrefs has no result}}
+  %0 = un.sum_across_ranks %a into %b : memref<4xf32>, memref<4xf32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @sum_across_ranks_result_type(%v: tensor<4xf32>, %i: tensor<?xf32>) {
+  // expected-error @+1 {{result type 'tensor<4xf32>' must be that of 'init' ('tensor<?xf32>')}}
+  %0 = un.sum_across_ranks %v into %i : tensor<4xf32>, tensor<?xf32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @sum_across_ranks_sizes(%v: tensor<4xf32>, %i: tensor<5xf32>) {
+  // expected-error @+1 {{'input' has 4 elements but 'init' has 5}}
+  %0 = un.sum_across_ranks %v into %i : tensor<4xf32>, tensor<5xf32> -> tensor<5xf32>
+  return
+}
+
+// -----
+
+func.func @sum_across_ranks_strided(%a: memref<4xf32, strided<[2]>>, %b: memref<4xf32>) {
+  // expected-error @+1 {{'input' must have the identity layout}}
+  un.sum_across_ranks %a into %b : memref<4xf32, strided<[2]>>, memref<4xf32>
+  return
+}
+
+// -----
+
+func.func @sum_across_ranks_f16(%v: tensor<4xf16>, %i: tensor<4xf16>) {
+  // expected-error @+1 {{operand #0 must be 1-D tensor or memref of f32}}
+  %0 = un.sum_across_ranks %v into %i : tensor<4xf16>, tensor<4xf16> -> tensor<4xf16>
+  return
+}

@@ -21,15 +21,17 @@ using namespace mlir;
 using namespace mlir::un;
 
 namespace {
-/// train_forward = quadratic_mean -> smooth_forward_stats -> normalize.
+/// train_forward = quadratic_mean -> smooth_forward_stats -> normalize
+/// (`all_ranks` goes to the reduction over tokens).
 struct DecomposeTrainForward : OpRewritePattern<TrainForwardOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(TrainForwardOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value psi = QuadraticMeanOp::create(
-        rewriter, loc, op.getRunningVar().getType(), op.getX(), op.getMask());
+    Value psi =
+        QuadraticMeanOp::create(rewriter, loc, op.getRunningVar().getType(),
+                                op.getX(), op.getMask(), op.getAllRanks());
     auto stats = SmoothForwardStatsOp::create(
         rewriter, loc, op.getVar().getType(), op.getR().getType(),
         op.getSkip().getType(), op.getRunningVarNew().getType(),
@@ -48,17 +50,18 @@ struct DecomposeTrainForward : OpRewritePattern<TrainForwardOp> {
   }
 };
 
-/// train_backward = grad_stats -> smooth_grad_stats -> input_grad.
+/// train_backward = grad_stats -> smooth_grad_stats -> input_grad
+/// (`all_ranks` goes to the reduction over tokens).
 struct DecomposeTrainBackward : OpRewritePattern<TrainBackwardOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(TrainBackwardOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    auto stats =
-        GradStatsOp::create(rewriter, loc, op.getEmaGz().getType(),
-                            op.getGgamma().getType(), op.getGbeta().getType(),
-                            op.getGy(), op.getZ(), op.getR(), op.getGamma());
+    auto stats = GradStatsOp::create(
+        rewriter, loc, op.getEmaGz().getType(), op.getGgamma().getType(),
+        op.getGbeta().getType(), op.getGy(), op.getZ(), op.getR(),
+        op.getGamma(), op.getAllRanks());
     auto smooth = SmoothGradStatsOp::create(
         rewriter, loc, op.getEmaGz().getType(), op.getEmaGzNew().getType(),
         op.getWinGzNew().getType(), stats.getGz(), op.getSkip(), op.getEmaGz(),

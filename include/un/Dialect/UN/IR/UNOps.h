@@ -8,11 +8,25 @@
 #define UN_DIALECT_UN_IR_UNOPS_H
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "un/Dialect/UN/IR/UNDialect.h"
+
+namespace mlir {
+namespace un {
+/// The communicator of the processes that share a batch. Collectives (ops
+/// with `all_ranks`, un.sum_across_ranks) write it, so that no pass
+/// removes, duplicates, reorders or speculates them: every process must run
+/// the same collectives in the same order.
+struct CommunicatorResource
+    : public SideEffects::Resource::Base<CommunicatorResource> {
+  StringRef getName() final { return "un::Communicator"; }
+};
+} // namespace un
+} // namespace mlir
 
 #define GET_OP_CLASSES
 #include "un/Dialect/UN/IR/UNOps.h.inc"

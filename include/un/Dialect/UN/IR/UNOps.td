@@ -8,17 +8,26 @@
 #define UN_DIALECT_UN_IR_UNOPS_TD
 
 include "un/Dialect/UN/IR/UNBase.td"
+include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+
+// The traits of an op whose statistics may be taken over the tokens of
+// every process (`all_ranks`): pure without it; with it the op is a
+// collective, which writes the communicator (un::CommunicatorResource), so
+// it is never removed, duplicated, reordered or speculated.
+defvar UN_MaybeCollective = [
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+    DeclareOpInterfaceMethods<ConditionallySpeculatable>];
 
 //===----------------------------------------------------------------------===//
 // Composite ops
 //===----------------------------------------------------------------------===//
 
-def UN_TrainForwardOp : UN_Op<"train_forward", [Pure,
+def UN_TrainForwardOp : UN_Op<"train_forward", !listconcat(UN_MaybeCollective, [
     AllTypesMatch<["x", "y", "z"]>,
     AllElementTypesMatch<["x", "gamma", "beta"]>,
     AllTypesMatch<["running_var", "running_var_new"]>,
-    AllTypesMatch<["win_x2", "win_x2_new"]>]> {
+    AllTypesMatch<["win_x2", "win_x2_new"]>])> {
   let summary = "one UN training forward step (statistics, smoothing, "
                 "filtration, normalization)";
   let description = [{
@@ -49,6 +58,12 @@ def UN_TrainForwardOp : UN_Op<"train_forward", [Pure,
     with `true`; padded tokens are left out of `psi` only. Statistics are
     f32 whatever the element type of `x`.
 
+    With `all_ranks`, `x` is one process's share of the batch and `psi` is
+    taken over the unpadded tokens of every process (`un.quadratic_mean`'s
+    `all_ranks`); all else is per process, on state that every process
+    holds identically. The op is then a collective: every process must run
+    it.
+
     Example:
 
     ```mlir
@@ -67,7 +82,7 @@ def UN_TrainForwardOp : UN_Op<"train_forward", [Pure,
       Optional<UN_MaskTensor>:$mask, UN_EpsAttr:$eps,
       UN_MomentumAttr:$momentum, UN_WarmupItersAttr:$warmup_iters,
       UN_OutlierFiltrationAttr:$outlier_filtration, UN_RMaxAttr:$r_max,
-      UN_RWarmupAttr:$r_warmup);
+      UN_RWarmupAttr:$r_warmup, UnitAttr:$all_ranks);
   let results = (outs UN_ActivationTensor:$y, UN_ActivationTensor:$z,
       UN_StatTensor:$var, UN_StatTensor:$r, I1:$skip,
       UN_StatTensor:$running_var_new, UN_WindowTensor:$win_x2_new,
@@ -80,11 +95,11 @@ def UN_TrainForwardOp : UN_Op<"train_forward", [Pure,
   let hasCanonicalizer = 1;
 }
 
-def UN_TrainBackwardOp : UN_Op<"train_backward", [Pure,
+def UN_TrainBackwardOp : UN_Op<"train_backward", !listconcat(UN_MaybeCollective, [
     AllTypesMatch<["gy", "z", "gx"]>,
     AllElementTypesMatch<["gy", "gamma", "ggamma", "gbeta"]>,
     AllTypesMatch<["ema_gz", "ema_gz_new"]>,
-    AllTypesMatch<["win_gz", "win_gz_new"]>]> {
+    AllTypesMatch<["win_gz", "win_gz_new"]>])> {
   let summary = "one UN training backward step (gradient smoothing)";
   let description = [{
     The backward of step `t` given the upstream gradient `gy` and what the
@@ -102,6 +117,11 @@ def UN_TrainBackwardOp : UN_Op<"train_backward", [Pure,
     7. `gx = h / sqrt(var + eps)`
     8. `ggamma[c] = sum gy * r * z`, `gbeta[c] = sum gy`
 
+    With `all_ranks`, `gz` is taken over the tokens of every process
+    (`un.grad_stats`'s `all_ranks`); `ggamma` and `gbeta` stay this
+    process's sums (a data-parallel optimizer reduces them with the other
+    parameter gradients).
+
     Example:
 
     ```mlir
@@ -118,7 +138,7 @@ def UN_TrainBackwardOp : UN_Op<"train_backward", [Pure,
       UN_StatTensor:$var, UN_StatTensor:$r, I1:$skip,
       UN_ChannelTensor:$gamma, UN_StatTensor:$ema_gz, UN_WindowTensor:$win_gz,
       I64:$t, UN_EpsAttr:$eps, UN_MomentumAttr:$momentum,
-      UN_WarmupItersAttr:$warmup_iters);
+      UN_WarmupItersAttr:$warmup_iters, UnitAttr:$all_ranks);
   let results = (outs UN_ActivationTensor:$gx, UN_ChannelTensor:$ggamma,
       UN_ChannelTensor:$gbeta, UN_StatTensor:$ema_gz_new,
       UN_WindowTensor:$win_gz_new);
@@ -162,19 +182,24 @@ def UN_InferOp : UN_Op<"infer", [Pure,
 // Primitive ops
 //===----------------------------------------------------------------------===//
 
-def UN_QuadraticMeanOp : UN_Op<"quadratic_mean", [Pure]> {
+def UN_QuadraticMeanOp : UN_Op<"quadratic_mean", UN_MaybeCollective> {
   let summary = "per-channel mean of squares over unpadded tokens";
   let description = [{
     `psi[c] = (1/T') * sum_{unpadded tok} x[tok, c]^2`, accumulated in f32.
     Without `mask` every token counts (`T' = T`). With every token padded
     `T' = 0` and the result is NaN, as the formula gives.
 
+    With `all_ranks` the sums and `T'` run over the tokens of every process
+    of the communicator (`un.sum_across_ranks`): each process passes its own
+    tokens and gets the same `psi`.
+
     ```mlir
     %psi = un.quadratic_mean %x mask %pad
       : (tensor<8x128x768xbf16>, tensor<8x128xi1>) -> tensor<768xf32>
     ```
   }];
-  let arguments = (ins UN_ActivationTensor:$x, Optional<UN_MaskTensor>:$mask);
+  let arguments = (ins UN_ActivationTensor:$x, Optional<UN_MaskTensor>:$mask,
+      UnitAttr:$all_ranks);
   let results = (outs UN_StatTensor:$psi);
   let assemblyFormat = [{
     $x (`mask` $mask^)? attr-dict `:` functional-type(operands, results)
@@ -243,9 +268,9 @@ def UN_NormalizeOp : UN_Op<"normalize", [Pure,
   let hasVerifier = 1;
 }
 
-def UN_GradStatsOp : UN_Op<"grad_stats", [Pure,
+def UN_GradStatsOp : UN_Op<"grad_stats", !listconcat(UN_MaybeCollective, [
     AllTypesMatch<["gy", "z"]>,
-    AllElementTypesMatch<["gy", "gamma", "ggamma", "gbeta"]>]> {
+    AllElementTypesMatch<["gy", "gamma", "ggamma", "gbeta"]>])> {
   let summary = "per-channel gradient statistics of the UN backward";
   let description = [{
     Reductions over ALL tokens (padded ones included), accumulated in f32:
@@ -253,6 +278,9 @@ def UN_GradStatsOp : UN_Op<"grad_stats", [Pure,
     * `gz[c] = (1/T) * sum gy * gamma[c] * r[c] * z`
     * `ggamma[c] = sum gy * r[c] * z`
     * `gbeta[c] = sum gy`
+
+    With `all_ranks`, `gz`'s sum and `T` run over the tokens of every
+    process (`un.sum_across_ranks`); `ggamma` and `gbeta` stay per process.
 
     ```mlir
     %gz, %ggamma, %gbeta = un.grad_stats %gy, %z, %r, %gamma
@@ -262,7 +290,7 @@ def UN_GradStatsOp : UN_Op<"grad_stats", [Pure,
     ```
   }];
   let arguments = (ins UN_ActivationTensor:$gy, UN_ActivationTensor:$z,
-      UN_StatTensor:$r, UN_ChannelTensor:$gamma);
+      UN_StatTensor:$r, UN_ChannelTensor:$gamma, UnitAttr:$all_ranks);
   let results = (outs UN_StatTensor:$gz, UN_ChannelTensor:$ggamma,
       UN_ChannelTensor:$gbeta);
   let assemblyFormat = [{
@@ -354,6 +382,45 @@ def UN_AffineOp : UN_Op<"affine", [Pure,
   }];
   let hasVerifier = 1;
   let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Communication
+//===----------------------------------------------------------------------===//
+
+def UN_F32Vector : AnyTypeOf<[1DTensorOf<[F32]>, MemRefRankOf<[F32], [1]>],
+    "1-D tensor or memref of f32">;
+
+def UN_SumAcrossRanksOp : UN_Op<"sum_across_ranks", [
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+    DeclareOpInterfaceMethods<BufferizableOpInterface,
+        ["bufferizesToMemoryRead", "bufferizesToMemoryWrite",
+         "getAliasingValues", "bufferize"]>]> {
+  let summary = "element-wise sum of a vector over every process";
+  let description = [{
+    `result[i] = sum over the processes p of input_p[i]`: an all-reduce
+    over every process of the communicator (on the CPU MPI_COMM_WORLD,
+    through MPICH: `convert-un-to-mpi`). Every process must run it, in the
+    same order as its other collectives, with vectors of the same size.
+
+    On tensors it returns the sum in a tensor of `init`'s type (`init` is
+    only its destination, as in destination-passing style); on buffers,
+    what bufferization makes of it, it writes the sum into `init`. Buffers
+    have the identity layout. The `all_ranks` statistics lower to it.
+
+    ```mlir
+    %sums = un.sum_across_ranks %local into %init
+      : tensor<385xf32>, tensor<385xf32> -> tensor<385xf32>
+    un.sum_across_ranks %buf into %out : memref<?xf32>, memref<?xf32>
+    ```
+  }];
+  let arguments = (ins UN_F32Vector:$input, UN_F32Vector:$init);
+  let results = (outs Optional<1DTensorOf<[F32]>>:$result);
+  let assemblyFormat = [{
+    $input `into` $init attr-dict `:` type($input) `,` type($init)
+    (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
 }
 
 #endif // UN_DIALECT_UN_IR_UNOPS_TD
