@@ -7,8 +7,7 @@ into a caller-provided buffer (`bufferization.materialize_in_destination`),
 so a call allocates nothing of activation size, and the state is updated
 in place.
 
-Internal helper of the package, tests and benchmarks, not public API
-(docs/api.md).
+Public API for training steps compiled without PyTorch (docs/api.md).
 """
 import numpy as np
 
