@@ -36,7 +36,7 @@ PASSES = [
     "--canonicalize", "--un-decompose", "--convert-un-to-linalg", "--un-raise-norms",
     "--un-fold-into-linear", "--un-fold-into-linear=hoist-weight-prep=true pack-weights=true",
     "--un-to-linalg-pipeline", "--un-inference-pipeline", "--un-cpu-pipeline",
-    "--un-to-gpu-kernels-pipeline", "--un-gpu-emulation-pipeline",
+    "--un-to-gpu-kernels-pipeline", "--un-gpu-emulation-pipeline", "--convert-un-to-mpi",
 ]
 TIMEOUT = 60
 TYPE = re.compile(r"\b(tensor|memref)<([^<>]*?)>")
@@ -126,7 +126,24 @@ def mutate_operands(text, rng):
     return "\n".join(lines)
 
 
-MUTATIONS = [mutate_dim, mutate_dim, mutate_element_type, mutate_attribute, mutate_operands]
+def mutate_all_ranks(text, rng):
+    """Statistics across processes on one op that takes them (a collective)."""
+    ops = r"\bun\.(train_forward|train_backward|quadratic_mean|grad_stats)\b"
+    lines = text.splitlines()
+    candidates = [i for i, line in enumerate(lines)
+                  if re.search(ops, line) and "all_ranks" not in line and " : (" in line]
+    if not candidates:
+        return text
+    i = rng.choice(candidates)
+    at = lines[i].rfind(" : (")  # the op's types follow its attributes
+    head, tail = lines[i][:at].rstrip(), lines[i][at:]
+    head = head[:-1] + ", all_ranks}" if head.endswith("}") else head + " {all_ranks}"
+    lines[i] = head + tail
+    return "\n".join(lines)
+
+
+MUTATIONS = [mutate_dim, mutate_dim, mutate_element_type, mutate_attribute, mutate_operands,
+             mutate_all_ranks]
 
 
 def run(args, text):
