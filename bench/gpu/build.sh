@@ -8,7 +8,7 @@
 #   OUT/un_gpu_check, OUT/un_gpu_bench   standalone executables
 #   OUT/lib/libun_cuda_runtime.so        the mgpu* runtime (rpath $ORIGIN/lib)
 #   OUT/check/                           inputs and expected values
-#   OUT/run.sh, OUT/torch_layernorm.py   what runs there
+#   OUT/run.sh, OUT/summarize.py, OUT/torch_layernorm.py   what runs there
 #
 # Ahead of time: make_artifacts.py writes the MLIR (destination-passing
 # functions for every CPU integration sequence and for the benchmarks);
@@ -91,7 +91,8 @@ for exe in un_gpu_check un_gpu_bench; do
     -L"$OUT/lib" -lun_cuda_runtime -L"$STUBS" -lcuda -ldl -lm \
     -rdynamic -Wl,-rpath,'$ORIGIN/lib' -o "$OUT/$exe"
 done
-cp "$ROOT/bench/gpu/run.sh" "$ROOT/bench/gpu/torch_layernorm.py" "$OUT/"
+cp "$ROOT/bench/gpu/run.sh" "$ROOT/bench/gpu/summarize.py" "$ROOT/bench/gpu/torch_layernorm.py" \
+  "$OUT/"
 rm -rf "$OUT/obj" "$OUT/kernels.mlir"
 
 size=$(du -sk "$OUT" | cut -f1)

@@ -2,7 +2,7 @@
  *
  * Part of the un-mlir project.
  *
- *   un_gpu_bench [ITERS]
+ *   un_gpu_bench [ITERS [CONFIG]]
  *
  * Prints JSON lines: the device, a plain device-to-device copy (the
  * bandwidth ceiling, at each activation size and at 256 MiB), then for each
@@ -17,6 +17,10 @@
  * writes y and z; backward reads gy and z and writes gx; inference reads x
  * and writes y (per-channel vectors are negligible). GB/s = bytes / time;
  * `of_copy` is that over the copy's GB/s at the same size.
+ *
+ * CONFIG runs one part only: `copy` (256 MiB) or `<shape>-<dtype>` (its
+ * copy and its calls), so run.sh runs each in a process of its own and a
+ * failure loses that part alone.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -200,6 +204,11 @@ static void bench(const char *shapeName, const char *dtype, int64_t batch,
 int main(int argc, char **argv) {
   if (argc > 1)
     iters = atoi(argv[1]);
+  const char *only = argc > 2 ? argv[2] : NULL;
+  if (iters < 1 || argc > 3) {
+    fprintf(stderr, "usage: %s [ITERS [CONFIG]]\n", argv[0]);
+    return 2;
+  }
   un_cuda_init();
   CUdevice device;
   CU(cuCtxGetDevice(&device));
@@ -219,7 +228,11 @@ int main(int argc, char **argv) {
   un_cuda_set_stream(stream);
   un_cuda_set_synchronous(0);
 
-  copy_bandwidth((size_t)256 << 20);
+  int ran = 0;
+  if (!only || strcmp(only, "copy") == 0) {
+    copy_bandwidth((size_t)256 << 20);
+    ++ran;
+  }
   struct {
     const char *name;
     int64_t b, t, c;
@@ -227,6 +240,11 @@ int main(int argc, char **argv) {
   const char *dtypes[] = {"f32", "bf16"};
   for (size_t s = 0; s < 2; ++s)
     for (size_t d = 0; d < 2; ++d) {
+      char config[32];
+      snprintf(config, sizeof(config), "%s-%s", shapes[s].name, dtypes[d]);
+      if (only && strcmp(only, config) != 0)
+        continue;
+      ++ran;
       int64_t e = elem_bytes(dtypes[d]);
       double copy = copy_bandwidth(
           (size_t)(shapes[s].b * shapes[s].t * shapes[s].c * e));
@@ -236,5 +254,10 @@ int main(int argc, char **argv) {
   un_cuda_set_synchronous(1);
   un_cuda_set_stream(NULL);
   CU(cuStreamDestroy(stream));
+  if (!ran) {
+    fprintf(stderr, "un_gpu_bench: no configuration %s (copy, vits-f32, "
+                    "vits-bf16, bert-f32, bert-bf16)\n", only);
+    return 2;
+  }
   return 0;
 }

@@ -2,9 +2,11 @@
  *
  * Part of the un-mlir project.
  *
- *   un_gpu_check CHECK_DIR OUT_DIR
+ *   un_gpu_check CHECK_DIR OUT_DIR [CASE]
  *
- * Runs every part listed in CHECK_DIR/manifest.txt (written by
+ * Runs every part (with CASE, the parts of that case only: run.sh runs
+ * each case in a process of its own, so that a failure loses that case
+ * alone) listed in CHECK_DIR/manifest.txt (written by
  * make_artifacts.py) through the compiled destination-passing functions
  * (`<part>_forward` + `<part>_backward` per training step, threading the
  * state on the device, or `<part>_infer`), and prints every output and
@@ -27,6 +29,8 @@
 #include "common.h"
 
 static FILE *out = NULL;
+/* Whether the parts being read belong to the case that was asked for. */
+static int active = 1;
 
 /* f16 bits -> f32 bits (exact). */
 static uint32_t half_to_f32_bits(uint16_t h) {
@@ -108,6 +112,10 @@ static void run_training(FILE *manifest, const char *dir, const char *name,
     }
     if (n > maxElems)
       maxElems = n;
+  }
+  if (!active) {
+    free(dims);
+    return;
   }
   char path[1024];
   snprintf(path, sizeof(path), "%s/%s.bin", dir, name);
@@ -221,6 +229,8 @@ static void run_inference(FILE *manifest, const char *dir, const char *name,
       exit(2);
     dims[i] = d;
   }
+  if (!active)
+    return;
   int64_t c = dims[rank - 1];
   char path[1024];
   snprintf(path, sizeof(path), "%s/%s.bin", dir, name);
@@ -257,11 +267,12 @@ static void run_inference(FILE *manifest, const char *dir, const char *name,
 }
 
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: %s CHECK_DIR OUT_DIR\n", argv[0]);
+  if (argc != 3 && argc != 4) {
+    fprintf(stderr, "usage: %s CHECK_DIR OUT_DIR [CASE]\n", argv[0]);
     return 2;
   }
   const char *dir = argv[1], *outDir = argv[2];
+  const char *only = argc == 4 ? argv[3] : NULL;
   un_cuda_init();
   char path[1024];
   snprintf(path, sizeof(path), "%s/manifest.txt", dir);
@@ -282,6 +293,10 @@ int main(int argc, char **argv) {
         *dot = 0;
       if (out)
         fclose(out);
+      out = NULL;
+      active = !only || strcmp(file, only) == 0;
+      if (!active)
+        continue;
       snprintf(path, sizeof(path), "%s/%s.out", outDir, file);
       out = fopen(path, "w");
       if (!out) {
@@ -297,14 +312,14 @@ int main(int argc, char **argv) {
                  &mf, &mb, &c, &steps, &masked, &rank) != 8)
         return 2;
       run_training(manifest, dir, name, dtype, mf, mb, c, steps, masked, rank);
-      ++parts;
+      parts += active;
     } else if (strcmp(word, "infer") == 0) {
       char name[128], dtype[8];
       int rank;
       if (fscanf(manifest, "%127s %7s %d", name, dtype, &rank) != 3)
         return 2;
       run_inference(manifest, dir, name, dtype, rank);
-      ++parts;
+      parts += active;
     } else {
       fprintf(stderr, "manifest: unexpected %s\n", word);
       return 2;
@@ -313,6 +328,10 @@ int main(int argc, char **argv) {
   if (out)
     fclose(out);
   fclose(manifest);
+  if (only && !parts) {
+    fprintf(stderr, "un_gpu_check: no part of case %s in %s\n", only, path);
+    return 2;
+  }
   printf("un_gpu_check: ran %d parts\n", parts);
   return 0;
 }

@@ -21,17 +21,19 @@
 //   and the process aborts (a silent error would leave wrong numbers).
 //
 // `mlir-runner --shared-libs=libun_cuda_runtime.so` runs the pipeline's
-// output; standalone executables link it (bench/gpu).
+// output; standalone executables link it (bench/gpu). It travels to GPU
+// machines, so it needs no more than glibc 2.34: plain C and pthreads, no
+// part of libstdc++ that would pull in newer glibc symbols.
 //
 //===----------------------------------------------------------------------===//
 
 #include <cuda.h>
 
+#include <pthread.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
-#include <unordered_set>
 
 #define UN_CUDA_EXPORT extern "C" __attribute__((visibility("default")))
 
@@ -50,8 +52,36 @@ void check(CUresult result, const char *what) {
 
 #define CHECK(call) check((call), #call)
 
+/// The pointers of the managed (host-shared) allocations: few, so a list.
+struct PointerSet {
+  void **items = nullptr;
+  size_t size = 0, capacity = 0;
+
+  void insert(void *ptr) {
+    if (size == capacity) {
+      capacity = capacity ? 2 * capacity : 16;
+      items = static_cast<void **>(realloc(items, capacity * sizeof(void *)));
+      if (!items) {
+        fprintf(stderr, "un_cuda_runtime: out of host memory\n");
+        abort();
+      }
+    }
+    items[size++] = ptr;
+  }
+
+  /// Removes `ptr`; whether it was there.
+  bool erase(void *ptr) {
+    for (size_t i = 0; i < size; ++i)
+      if (items[i] == ptr) {
+        items[i] = items[--size];
+        return true;
+      }
+    return false;
+  }
+};
+
 struct Runtime {
-  std::mutex mutex;
+  pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
   int device = 0;
   bool initialized = false;
   CUdevice cuDevice = 0;
@@ -59,20 +89,33 @@ struct Runtime {
   bool pools = false;
   CUstream userStream = nullptr;
   bool synchronous = true;
-  std::unordered_set<void *> managed;
+  PointerSet managed;
 };
 
-Runtime &runtime() {
-  static Runtime *instance = new Runtime();
-  return *instance;
-}
+/// Holds the runtime's mutex for its lifetime.
+class Lock {
+public:
+  explicit Lock(pthread_mutex_t &mutex) : mutex(mutex) {
+    pthread_mutex_lock(&mutex);
+  }
+  ~Lock() { pthread_mutex_unlock(&mutex); }
+  Lock(const Lock &) = delete;
+  Lock &operator=(const Lock &) = delete;
+
+private:
+  pthread_mutex_t &mutex;
+};
+
+Runtime theRuntime; // constant-initialized: no guard, no destructor order
+
+Runtime &runtime() { return theRuntime; }
 
 /// Initializes the driver and the primary context of the selected device
 /// once, and makes the context current on the calling thread.
 void ensureContext() {
   Runtime &rt = runtime();
   {
-    std::lock_guard<std::mutex> lock(rt.mutex);
+    Lock lock(rt.mutex);
     if (!rt.initialized) {
       CHECK(cuInit(0));
       if (const char *env = getenv("UN_CUDA_DEVICE"))
@@ -223,7 +266,7 @@ UN_CUDA_EXPORT void *mgpuMemAlloc(uint64_t sizeBytes, CUstream stream,
   CUdeviceptr ptr = 0;
   if (isHostShared) {
     CHECK(cuMemAllocManaged(&ptr, sizeBytes, CU_MEM_ATTACH_GLOBAL));
-    std::lock_guard<std::mutex> lock(rt.mutex);
+    Lock lock(rt.mutex);
     rt.managed.insert(reinterpret_cast<void *>(ptr));
   } else if (rt.pools) {
     CHECK(cuMemAllocAsync(&ptr, sizeBytes, stream));
@@ -240,7 +283,7 @@ UN_CUDA_EXPORT void mgpuMemFree(void *ptr, CUstream stream) {
   Runtime &rt = runtime();
   bool wasManaged;
   {
-    std::lock_guard<std::mutex> lock(rt.mutex);
+    Lock lock(rt.mutex);
     wasManaged = rt.managed.erase(ptr) != 0;
   }
   CUdeviceptr devicePtr = reinterpret_cast<CUdeviceptr>(ptr);
@@ -327,7 +370,7 @@ UN_CUDA_EXPORT void mgpuMemHostUnregisterMemRef(int64_t rank, void *descriptor,
 
 UN_CUDA_EXPORT void mgpuSetDefaultDevice(int32_t device) {
   Runtime &rt = runtime();
-  std::lock_guard<std::mutex> lock(rt.mutex);
+  Lock lock(rt.mutex);
   if (rt.initialized && device != rt.device) {
     fprintf(stderr,
             "un_cuda_runtime: mgpuSetDefaultDevice(%d) after the "
