@@ -76,13 +76,14 @@ import warnings
 import numpy as np
 import onnxruntime as ort
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "python"))
 sys.path.insert(0, str(ROOT / "bench" / "cpu"))
+sys.path.insert(0, str(ROOT / "bench"))
 from common import cpu_description, interleaved, summary, time_call  # noqa: E402
+from torch_encoder import EncoderBlock  # noqa: E402
 from un_mlir import aot, blocks, harness  # noqa: E402
 from un_mlir.torch import UnifiedNorm  # noqa: E402
 
@@ -148,63 +149,12 @@ def calibrate_running_var(kind, d, params):
 
 # ----------------------------------------------------------- torch models
 
-class Attention(nn.Module):
-    """Multi-head self-attention through F.scaled_dot_product_attention,
-    with Q/K/V as one Linear (timm's ViT) or three (Hugging Face's BERT)."""
-
-    def __init__(self, C, heads, fused_qkv):
-        super().__init__()
-        self.heads = heads
-        self.fused_qkv = fused_qkv
-        if fused_qkv:
-            self.qkv = nn.Linear(C, 3 * C)
-        else:
-            self.query, self.key, self.value = (nn.Linear(C, C) for _ in range(3))
-        self.proj = nn.Linear(C, C)
-
-    def forward(self, x):
-        B, T, C = x.shape
-        H = self.heads
-        if self.fused_qkv:
-            q, k, v = self.qkv(x).reshape(B, T, 3, H, C // H).permute(2, 0, 3, 1, 4).unbind(0)
-        else:
-            q, k, v = (lin(x).view(B, T, H, C // H).transpose(1, 2)
-                       for lin in (self.query, self.key, self.value))
-        a = F.scaled_dot_product_attention(q, k, v)
-        return self.proj(a.transpose(1, 2).reshape(B, T, C))
-
-
-class Mlp(nn.Module):
-    def __init__(self, C, hidden):
-        super().__init__()
-        self.fc1 = nn.Linear(C, hidden)
-        self.act = nn.GELU(approximate="tanh")
-        self.fc2 = nn.Linear(hidden, C)
-
-    def forward(self, x):
-        return self.fc2(self.act(self.fc1(x)))
-
-
-class EncoderBlock(nn.Module):
-    """The block of blocks.block_mlir(kind, norm): pre-norm ("vit") or
-    post-norm ("bert"), with nn.LayerNorm ("ln") or UnifiedNorm ("un")."""
-
-    def __init__(self, kind, norm, d):
-        super().__init__()
-        C = d.channels
-        self.pre_norm = kind == "vit"
-        self.attn = Attention(C, d.heads, fused_qkv=kind == "vit")
-        self.mlp = Mlp(C, d.mlp)
-        make = {"ln": lambda: nn.LayerNorm(C, eps=d.eps),
-                "un": lambda: UnifiedNorm(C, eps=d.eps)}[norm]
-        self.norm1, self.norm2 = make(), make()
-
-    def forward(self, x):
-        if self.pre_norm:
-            x = x + self.attn(self.norm1(x))
-            return x + self.mlp(self.norm2(x))
-        x = self.norm1(x + self.attn(x))
-        return self.norm2(x + self.mlp(x))
+def encoder_block(kind, norm, d):
+    """The block of blocks.block_mlir(kind, norm), with nn.LayerNorm ("ln")
+    or UnifiedNorm ("un")."""
+    make = {"ln": lambda C: nn.LayerNorm(C, eps=d.eps),
+            "un": lambda C: UnifiedNorm(C, eps=d.eps)}[norm]
+    return EncoderBlock(kind, d, make)
 
 
 def _copy_linear(linear, w, b):
@@ -235,7 +185,7 @@ def load_block(block, p):
 
 def torch_model(kind, norm, d, params):
     """nn.Sequential of one EncoderBlock per layer, in eval mode, f32."""
-    model = nn.Sequential(*(EncoderBlock(kind, norm, d) for _ in params))
+    model = nn.Sequential(*(encoder_block(kind, norm, d) for _ in params))
     for block, p in zip(model, params):
         load_block(block, p)
     return model.eval()

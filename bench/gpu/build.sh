@@ -8,7 +8,8 @@
 #   OUT/un_gpu_check, OUT/un_gpu_bench   standalone executables
 #   OUT/lib/libun_cuda_runtime.so        the mgpu* runtime (rpath $ORIGIN/lib)
 #   OUT/check/                           inputs and expected values
-#   OUT/run.sh, OUT/summarize.py, OUT/torch_layernorm.py   what runs there
+#   OUT/run.sh, summarize.py, torch_layernorm.py, torch_block.py,
+#   torch_encoder.py                     what runs there
 #
 # Ahead of time: make_artifacts.py writes the MLIR (destination-passing
 # functions for every CPU integration sequence and for the benchmarks);
@@ -59,9 +60,9 @@ if [ "$EMULATE" = 1 ]; then
 import re, sys
 path = sys.argv[1]
 text = open(path).read()
-# Keep the check functions: emulating the benchmark shapes would be slow.
+# Keep the check functions: emulating the benchmarks would be slow.
 funcs = re.split(r"\n(?=func\.func @)", text)
-open(path, "w").write("\n".join(f for f in funcs if "@bench_" not in f))
+open(path, "w").write("\n".join(f for f in funcs if not re.search(r"@(bench|block)_", f)))
 PY
   "$BUILD/bin/un-opt" "$OUT/kernels.mlir" --un-gpu-emulation-pipeline \
     -o "$OUT/obj/kernels.llvm.mlir"
@@ -72,7 +73,7 @@ PY
     "$ROOT/bench/gpu/harness/un_gpu_check.c" "$ROOT/bench/gpu/harness/emulated_cuda.c" \
     "$OUT/obj/kernels.o" -L"$LLVM_LIB" -lmlir_c_runner_utils -ldl -lm -rdynamic \
     -Wl,-rpath,"$LLVM_LIB" -o "$OUT/un_gpu_check"
-  rm -rf "$OUT/obj" "$OUT/kernels.mlir"
+  rm -rf "$OUT/obj" "$OUT/kernels.mlir" "$OUT/blocks.c"
   echo "built $OUT/un_gpu_check (emulated kernels)"
   exit 0
 fi
@@ -86,14 +87,16 @@ echo "un-opt --un-cuda-pipeline (chip=$CHIP, fatbin)"
 cp "$BUILD/lib/libun_cuda_runtime.so" "$OUT/lib/"
 for exe in un_gpu_check un_gpu_bench; do
   echo "link $exe"
-  "$CC" -O2 -std=c11 -D_GNU_SOURCE -I"$CUDA_HOME/include" \
-    "$ROOT/bench/gpu/harness/$exe.c" "$OUT/obj/kernels.o" \
+  extra=()
+  [ "$exe" = un_gpu_bench ] && extra=("$OUT/blocks.c")
+  "$CC" -O2 -std=c11 -D_GNU_SOURCE -I"$CUDA_HOME/include" -I"$ROOT/bench/gpu/harness" \
+    "$ROOT/bench/gpu/harness/$exe.c" "${extra[@]}" "$OUT/obj/kernels.o" \
     -L"$OUT/lib" -lun_cuda_runtime -L"$STUBS" -lcuda -ldl -lm \
     -rdynamic -Wl,-rpath,'$ORIGIN/lib' -o "$OUT/$exe"
 done
 cp "$ROOT/bench/gpu/run.sh" "$ROOT/bench/gpu/summarize.py" "$ROOT/bench/gpu/torch_layernorm.py" \
-  "$OUT/"
-rm -rf "$OUT/obj" "$OUT/kernels.mlir"
+  "$ROOT/bench/gpu/torch_block.py" "$ROOT/bench/torch_encoder.py" "$OUT/"
+rm -rf "$OUT/obj" "$OUT/kernels.mlir" "$OUT/blocks.c"
 
 size=$(du -sk "$OUT" | cut -f1)
 echo "built $OUT ($((size / 1024)) MiB):"

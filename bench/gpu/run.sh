@@ -5,22 +5,28 @@
 #   bash run.sh [RESULTS_FILE]     (default: $OUT/results.json where $OUT is
 #                                   set, else results.json here)
 #
+# ITERS (default 200): calls per timing.
+#
 # 1. un_gpu_check: the CPU integration sequences (warm-up, smoothing, outlier
 #    filtration, masks, window 1, r clamp, f16, bf16, dynamic shapes,
 #    inference) through the compiled GPU kernels; check_outputs.py compares
 #    every printed value with the spec's reference (check/*.mlir EXPECTED);
 # 2. un_gpu_bench: UN forward/backward/step/inference at ViT-S and BERT-base,
-#    f32 and bf16, and a plain device copy (the bandwidth ceiling);
+#    f32 and bf16, and a plain device copy (the bandwidth ceiling); then the
+#    UN-folded ViT-S and BERT-base blocks, batch 1 and 8 (batch 1 checked
+#    against the block compiled for the CPU);
 # 3. torch_layernorm.py: PyTorch's LayerNorm forward/backward at the same
-#    shapes, and its copy.
+#    shapes, and its copy;
+# 4. torch_block.py: the same blocks with LayerNorm in PyTorch eager.
 # Every case and every benchmark configuration runs in a process of its own
 # with a time limit, so a CUDA error (which aborts the process) or a hang
 # loses that one only. The results file (summarize.py) is rewritten after
 # every stage; the summary is printed at the end. The whole run takes about
-# a minute (at most 9 minutes).
+# a minute (at most 10 minutes).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 RESULTS=${1:-${OUT:-$HERE}/results.json}
+ITERS=${ITERS:-200}
 WORK=$(mktemp -d)
 export LD_LIBRARY_PATH=$HERE/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 cd "$HERE"
@@ -40,11 +46,11 @@ echo "== correctness: CPU integration sequences on the GPU"
 mkdir -p "$WORK/check"
 for f in check/*.mlir; do
   name=$(basename "$f" .mlir)
-  timeout 60 ./un_gpu_check check "$WORK/check" "$name" > "$WORK/check/$name.log" 2>&1
+  timeout 10 ./un_gpu_check check "$WORK/check" "$name" > "$WORK/check/$name.log" 2>&1
   status=$?
   if [ $status -ne 0 ]; then
     echo "FAIL $name (un_gpu_check exit $status)" >> "$WORK/checks.txt"
-  elif timeout 60 python3 check/check_outputs.py "$f" "$WORK/check/$name.out" \
+  elif timeout 10 python3 check/check_outputs.py "$f" "$WORK/check/$name.out" \
       > "$WORK/check/$name.result" 2>&1; then
     echo "PASS $name" >> "$WORK/checks.txt"
   else
@@ -55,8 +61,9 @@ cat "$WORK/checks.txt"
 summarize
 
 echo "== benchmarks: UN kernels"
-for config in copy vits-f32 vits-bf16 bert-f32 bert-bf16; do
-  timeout 60 ./un_gpu_bench 200 "$config" >> "$WORK/bench.jsonl" 2>> "$WORK/bench.err"
+for config in copy vits-f32 vits-bf16 bert-f32 bert-bf16 \
+    block-vit-b1 block-vit-b8 block-bert-b1 block-bert-b8; do
+  timeout 30 ./un_gpu_bench "$ITERS" "$config" >> "$WORK/bench.jsonl" 2>> "$WORK/bench.err"
   status=$?
   [ $status -ne 0 ] &&
     echo "{\"kind\": \"error\", \"config\": \"$config\", \"exit\": $status}" >> "$WORK/bench.jsonl"
@@ -64,7 +71,10 @@ done
 summarize
 
 echo "== benchmarks: PyTorch LayerNorm"
-timeout 120 python3 torch_layernorm.py 200 > "$WORK/torch.jsonl" 2> "$WORK/torch.err"
+timeout 60 python3 torch_layernorm.py "$ITERS" > "$WORK/torch.jsonl" 2> "$WORK/torch.err"
+summarize
+echo "== benchmarks: PyTorch LayerNorm blocks"
+timeout 60 python3 torch_block.py "$ITERS" > "$WORK/torch_block.jsonl" 2> "$WORK/torch_block.err"
 summarize
 
 cat "$WORK/summary.txt"

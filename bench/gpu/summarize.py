@@ -27,6 +27,8 @@ def main(work, results):
         return p.read_text() if p.exists() else ""
 
     bench, torch_rows = lines("bench.jsonl"), lines("torch.jsonl")
+    torch_blocks = {r["block"]: r for r in lines("torch_block.jsonl")
+                    if r.get("kind") == "torch_block"}
     checks = [c for c in text("checks.txt").split("\n") if c]
     details = {p.stem: p.read_text()[-20000:] for p in sorted((work / "check").glob("*.result"))}
     logs = {p.stem: p.read_text()[-5000:] for p in sorted((work / "check").glob("*.log"))}
@@ -52,13 +54,26 @@ def main(work, results):
             f"{key[0]:5} {key[1]:5} {key[2]:9} {r['us']:8.2f} {r['gbps']:8.0f} "
             f"{r['of_copy']:7.2f} "
             + (f"{t['us']:8.2f} {t['gbps']:8.0f} {r['us'] / t['us']:10.2f}" if t else ""))
+    checks_by_block = {r["block"]: r for r in bench if r.get("kind") == "block_check"}
+    for r in bench:
+        if r.get("kind") == "block":
+            c = checks_by_block.get(r["block"])
+            check = (f", max error {c['of_max']:.2g} of max |y| "
+                     f"({'ok' if c['ok'] else 'WRONG'})") if c else ""
+            ln = torch_blocks.get(r["block"])
+            versus = (f"; LayerNorm block (PyTorch eager) {ln['us']:.1f} us, UN/LN time "
+                      f"{r['us'] / ln['us']:.2f}") if ln else ""
+            summary.append(f"UN-folded block {r['block']} {r['dims']}: {r['us']:.1f} us{check}"
+                           f"{versus}")
     for r in bench:
         if r.get("kind") == "copy":
             summary.append(f"copy {r['bytes']} bytes: {r['us']:.2f} us, {r['gbps']:.0f} GB/s")
     doc = {"summary": summary, "checks": checks, "check_details": details, "check_logs": logs,
            "un_gpu_bench": bench, "torch_layernorm": torch_rows,
+           "torch_block": list(torch_blocks.values()),
            "nvidia_smi": text("nvidia-smi.txt"),
-           "errors": {"bench": text("bench.err")[-5000:], "torch": text("torch.err")[-5000:]}}
+           "errors": {"bench": text("bench.err")[-5000:], "torch": text("torch.err")[-5000:],
+                      "torch_block": text("torch_block.err")[-5000:]}}
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps(doc, indent=1) + "\n")
     return summary

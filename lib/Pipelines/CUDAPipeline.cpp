@@ -10,9 +10,11 @@
 //     reductions, fused statistics kernels; see docs/cuda.md);
 //     static f32 matmuls / batch_matmuls -> shared-memory tiled kernels
 //     (un-gpu-matmul: 64x64 block tiles, K steps of 16, 4x4 per thread);
-//  2. whatever else is on tensors (epilogues, other matmuls) -> linalg ->
-//     one-shot bufferization (identity layouts at function boundaries, as
-//     in the CPU pipeline) -> parallel loops tiled 16x16 / 256 -> gpu.launch;
+//  2. whatever else is on tensors (epilogues, softmax, other matmuls) ->
+//     linalg -> one-shot bufferization (identity layouts at function
+//     boundaries, as in the CPU pipeline) -> parallel loops -> one
+//     gpu.launch each, one iteration per thread in blocks of 256
+//     (un-gpu-launch-loops);
 //  3. kernel outlining into one gpu.module, un-gpu-device-buffers
 //     (frees what does not escape: ownership-based deallocation rejects
 //     kernels) (buffers that kernels touch become gpu.alloc,
@@ -73,9 +75,7 @@ void un::buildUNToGPUKernelsPipeline(OpPassManager &pm,
   addBufferizationPasses(pm);
   OpPassManager &funcs = pm.nest<func::FuncOp>();
   funcs.addPass(createConvertLinalgToParallelLoopsPass());
-  funcs.addPass(createParallelLoopTilingPass({16, 16}));
-  funcs.addPass(createGpuMapParallelLoopsPass());
-  funcs.addPass(createConvertParallelLoopToGpuPass());
+  funcs.addPass(createUNGPULaunchLoops());
   addCleanup(pm);
 }
 

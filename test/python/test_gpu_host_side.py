@@ -7,8 +7,9 @@ requirements of the GPU machine.
 The fake driver is not part of the project: point UN_FAKECUDA_DIR at a
 folder holding one (CI does); without it those tests skip. Kernels do not
 execute under it, so the values fail their checks; what must hold is that
-every case and every benchmark ran to its end, each in its own process,
-with no fault, no bad launch, and the results written under $OUT."""
+every case and every benchmark (the UN-folded Transformer blocks included)
+ran to its end, each in its own process, with no fault, no bad launch,
+and the results written under $OUT."""
 import json
 import os
 import pathlib
@@ -55,8 +56,9 @@ def test_runtime_needs_no_newer_glibc_than_2_34():
 
 def run_under_fake_driver(artifacts, tmp_path):
     out, log = tmp_path / "out", tmp_path / "fakecuda.log"
+    # Few calls per timing: the fake driver never reuses freed device memory.
     env = dict(os.environ, OUT=str(out), LD_LIBRARY_PATH=FAKECUDA, FAKECUDA_STRICT="1",
-               FAKECUDA_LOG=str(log))
+               FAKECUDA_LOG=str(log), ITERS="3")
     proc = subprocess.run(["bash", str(artifacts / "run.sh")], capture_output=True, text=True,
                           timeout=900, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -78,6 +80,11 @@ def test_every_case_and_benchmark_runs_its_host_side(artifacts, tmp_path):
             if r.get("kind") == "un"}
     assert len(rows) == 16, rows
     assert not [r for r in results["un_gpu_bench"] if r.get("kind") == "error"]
+    # The UN-folded blocks: every op a kernel, no host access to device memory.
+    timed = {r["block"] for r in results["un_gpu_bench"] if r.get("kind") == "block"}
+    checked = {r["block"] for r in results["un_gpu_bench"] if r.get("kind") == "block_check"}
+    assert timed == {"vit-b1", "vit-b8", "bert-b1", "bert-b8"}, timed
+    assert checked == {"vit-b1", "bert-b1"}, checked
     # Every launch was within the device's limits and named a loaded kernel:
     # with FAKECUDA_STRICT a process with a bad one exits 97, which the checks
     # above would show. The log holds the last process's launches.

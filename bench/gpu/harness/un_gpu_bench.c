@@ -18,13 +18,22 @@
  * and writes y (per-channel vectors are negligible). GB/s = bytes / time;
  * `of_copy` is that over the copy's GB/s at the same size.
  *
- * CONFIG runs one part only: `copy` (256 MiB) or `<shape>-<dtype>` (its
- * copy and its calls), so run.sh runs each in a process of its own and a
- * failure loses that part alone.
+ * Then each UN-folded Transformer block (`block-<kind>-b<batch>`: ViT-S
+ * and BERT-base with 128 tokens, batch 1 and 8; make_artifacts.py): its
+ * output on the inputs of `fill_value` against the same block compiled for
+ * the CPU (batch 1: `block_check`, max error over max |y|), then its time
+ * per call, timed like the rest.
+ *
+ * CONFIG runs one part only: `copy` (256 MiB), `<shape>-<dtype>` (its copy
+ * and its calls) or `block-<kind>-b<batch>`, so run.sh runs each in a
+ * process of its own and a failure loses that part alone.
  *
  *===----------------------------------------------------------------------===*/
 
+#include "blocks.h"
 #include "common.h"
+
+#include <math.h>
 
 static int iters = 200;
 static CUstream stream;
@@ -201,6 +210,137 @@ static void bench(const char *shapeName, const char *dtype, int64_t batch,
     CU(cuMemFree(all[i]->ptr));
 }
 
+/*---------------------------------------------------------------------------
+ * UN-folded Transformer blocks
+ *-------------------------------------------------------------------------*/
+
+#define MAX_BLOCK_ARGS 32
+
+/* Element i of argument a of a block (make_artifacts.py `fill`): a hash of
+ * (a, i) mapped to [-1, 1), scaled by 0.1 for the weights. */
+static float fill_value(uint32_t a, uint32_t i) {
+  uint32_t h = i * 0x9E3779B1u + a * 0x85EBCA77u;
+  h ^= h >> 15;
+  h *= 0x2C1B3C6Du;
+  h ^= h >> 12;
+  h *= 0x297A2D39u;
+  h ^= h >> 15;
+  float u = (float)(h >> 8) * (1.0f / 8388608.0f) - 1.0f;
+  return a == 0 ? u : 0.1f * u;
+}
+
+typedef struct {
+  const BlockCall *block;
+  void *desc[MAX_BLOCK_ARGS];
+} BlockCtx;
+
+static void call_block(void *p) {
+  BlockCtx *c = p;
+  c->block->call(c->desc);
+}
+
+/* The shapes of block `key` from check/blocks.txt. */
+static void block_shapes(const char *key, int nargs, int *ranks,
+                         int64_t (*dims)[MAX_RANK]) {
+  FILE *f = fopen("check/blocks.txt", "r");
+  if (!f) {
+    fprintf(stderr, "cannot open check/blocks.txt\n");
+    exit(2);
+  }
+  char word[64], name[64];
+  int n;
+  while (fscanf(f, "%63s %63s %d", word, name, &n) == 3) {
+    int match = strcmp(word, "block") == 0 && strcmp(name, key) == 0;
+    for (int a = 0; a < n; ++a) {
+      int rank;
+      if (fscanf(f, "%63s %d", word, &rank) != 2 || rank > MAX_RANK) {
+        fprintf(stderr, "check/blocks.txt: bad arg line\n");
+        exit(2);
+      }
+      for (int d = 0; d < rank; ++d) {
+        long long v;
+        if (fscanf(f, "%lld", &v) != 1)
+          exit(2);
+        if (match)
+          dims[a][d] = v;
+      }
+      if (match)
+        ranks[a] = rank;
+    }
+    if (match) {
+      fclose(f);
+      if (n != nargs) {
+        fprintf(stderr, "block %s: %d args listed, %d called\n", key, n, nargs);
+        exit(2);
+      }
+      return;
+    }
+  }
+  fprintf(stderr, "block %s is not in check/blocks.txt\n", key);
+  exit(2);
+}
+
+/* The block's output against the CPU's (check/block_<key>.bin, batch-1
+ * blocks), then its time per call. */
+static void bench_block(const BlockCall *block) {
+  int nargs = block->nargs, ranks[MAX_BLOCK_ARGS];
+  int64_t dims[MAX_BLOCK_ARGS][MAX_RANK];
+  if (nargs > MAX_BLOCK_ARGS) {
+    fprintf(stderr, "block %s: too many args\n", block->key);
+    exit(2);
+  }
+  block_shapes(block->key, nargs, ranks, dims);
+  Buffer bufs[MAX_BLOCK_ARGS];
+  BlockCtx ctx = {block, {0}};
+  for (int a = 0; a < nargs; ++a) {
+    int64_t n = 1;
+    for (int d = 0; d < ranks[a]; ++d)
+      n *= dims[a][d];
+    bufs[a] = buffer(n, 4, ranks[a], dims[a]);
+    if (a < nargs - 1) { /* an input; the last is the output */
+      float *host = malloc(n * 4);
+      for (int64_t i = 0; i < n; ++i)
+        host[i] = fill_value((uint32_t)a, (uint32_t)i);
+      upload(&bufs[a], host, n * 4);
+      free(host);
+    }
+    ctx.desc[a] = bufs[a].desc;
+  }
+  Buffer *y = &bufs[nargs - 1];
+  int64_t n = numel(y);
+  call_block(&ctx);
+  CU(cuStreamSynchronize(stream));
+  char path[256];
+  snprintf(path, sizeof(path), "check/block_%s.bin", block->key);
+  FILE *f = fopen(path, "rb");
+  if (f) {
+    float *got = malloc(n * 4), *want = malloc(n * 4);
+    download(got, y, n * 4);
+    size_t read = fread(want, 4, n, f);
+    fclose(f);
+    double err = read == (size_t)n ? 0 : INFINITY, scale = 0;
+    for (int64_t i = 0; i < n && read == (size_t)n; ++i) {
+      double d = fabs((double)got[i] - want[i]);
+      err = (isnan(got[i]) || d > err) ? (isnan(got[i]) ? INFINITY : d) : err;
+      scale = fmax(scale, fabs((double)want[i]));
+    }
+    double rel = err / fmax(scale, 1e-30);
+    printf("{\"kind\": \"block_check\", \"block\": \"%s\", "
+           "\"max_error\": %.3g, \"of_max\": %.3g, \"ok\": %s}\n",
+           block->key, err, rel, rel <= 1e-3 ? "true" : "false");
+    free(got);
+    free(want);
+  }
+  double s = time_calls(call_block, &ctx);
+  printf("{\"kind\": \"block\", \"block\": \"%s\", \"dims\": [%lld, "
+         "%lld, %lld], \"us\": %.3f}\n",
+         block->key, (long long)y->dims[0], (long long)y->dims[1],
+         (long long)y->dims[2], s * 1e6);
+  fflush(stdout);
+  for (int a = 0; a < nargs; ++a)
+    CU(cuMemFree(bufs[a].ptr));
+}
+
 int main(int argc, char **argv) {
   if (argc > 1)
     iters = atoi(argv[1]);
@@ -251,12 +391,21 @@ int main(int argc, char **argv) {
       bench(shapes[s].name, dtypes[d], shapes[s].b, shapes[s].t, shapes[s].c,
             copy);
     }
+  for (const BlockCall *block = un_block_calls; block->key; ++block) {
+    char config[64];
+    snprintf(config, sizeof(config), "block-%s", block->key);
+    if (only && strcmp(only, config) != 0)
+      continue;
+    ++ran;
+    bench_block(block);
+  }
   un_cuda_set_synchronous(1);
   un_cuda_set_stream(NULL);
   CU(cuStreamDestroy(stream));
   if (!ran) {
     fprintf(stderr, "un_gpu_bench: no configuration %s (copy, vits-f32, "
-                    "vits-bf16, bert-f32, bert-bf16)\n", only);
+                    "vits-bf16, bert-f32, bert-bf16, block-vit-b1, "
+                    "block-vit-b8, block-bert-b1, block-bert-b8)\n", only);
     return 2;
   }
   return 0;

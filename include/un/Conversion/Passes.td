@@ -229,6 +229,36 @@ def UNGPUMatmul : Pass<"un-gpu-matmul", "::mlir::ModuleOp"> {
   ];
 }
 
+def UNGPULaunchLoops : Pass<"un-gpu-launch-loops", "::mlir::func::FuncOp"> {
+  let summary = "Run every host scf.parallel as a GPU kernel of 256-thread blocks";
+  let description = [{
+    The ops around the un ops and the matmuls (bias adds, softmax, GELU,
+    residual adds, copies, fills), lowered to `scf.parallel` loops on
+    buffers (`convert-linalg-to-parallel-loops`: reductions are sequential
+    loops inside), become one `gpu.launch` each: the loop's iterations are
+    numbered row-major (the innermost dim fastest, so consecutive threads
+    touch consecutive elements), one per thread, in blocks of 256 threads
+    (`ceil(n / 256)` blocks; threads past `n` do nothing; no launch when
+    `n = 0`). Any trip counts, static or dynamic, divisible or not: no op
+    stays a host loop over device memory, and no block runs one thread.
+    Loops with reductions across iterations (`scf.reduce` with operands)
+    are left as they are.
+
+    ```mlir
+    scf.parallel (%i, %j) = (%c0, %c0) to (%c197, %c384) step (%c1, %c1) {
+      ... body(%i, %j) ...
+    }
+    // becomes
+    gpu.launch blocks(%bx, ...) in (%nb = 296, ...) threads(%tx, ...) in (256, 1, 1) {
+      %k = %bx * 256 + %tx
+      scf.if %k < 75648 { body(%k floordiv 384, %k mod 384) }
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def UNGPUEmulate : Pass<"un-gpu-emulate", "::mlir::ModuleOp"> {
   let summary = "Run gpu.launch kernels sequentially on the host (testing)";
   let description = [{

@@ -13,8 +13,11 @@
 //   gpu.launch_func or a gpu.launch body into gpu.alloc, and the
 //   memref.dealloc ops of it (including those of buffers returned by
 //   functions whose result is such an allocation) into gpu.dealloc;
+//   a caller frees such a result after its last use unless it escapes;
 // - turns every memref.copy into gpu.memcpy (the runtime's copy handles
-//   host and device pointers alike, with unified addressing).
+//   host and device pointers alike, with unified addressing), also in
+//   functions that only call kernel-launching ones and copy their device
+//   results (a destination-passing wrapper).
 //
 // Host-only buffers (e.g. a host copy of a device scalar) stay memref.alloc.
 //
@@ -212,11 +215,20 @@ struct UNGPUDeviceBuffersPass
               /*hostShared=*/false);
           alloc.replaceAllUsesWith(gpuAlloc.getMemref());
           alloc->erase();
+        } else if (!escapesOrFreed(aliases)) {
+          // A device buffer a call returned (the callee allocated it):
+          // freed here after its last use, like a local one.
+          OpBuilder b = OpBuilder::atBlockTerminator(root.getParentBlock());
+          gpu::DeallocOp::create(b, root.getLoc(), Type(), ValueRange{}, root);
         }
       }
     }
+    // Copies in functions that launch kernels or receive device buffers
+    // from the functions they call (a destination-passing wrapper copying
+    // the result into the caller's buffer).
     for (auto func : module.getOps<func::FuncOp>()) {
-      if (func.isExternal() || !launchesKernels(func))
+      if (func.isExternal() ||
+          (!launchesKernels(func) && !deviceRoots.count(func)))
         continue;
       func.walk([&](memref::CopyOp copy) {
         auto source = cast<MemRefType>(copy.getSource().getType());

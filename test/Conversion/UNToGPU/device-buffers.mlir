@@ -53,3 +53,32 @@ module attributes {gpu.container_module} {
     return
   }
 }
+
+// -----
+
+// A destination-passing wrapper launches nothing itself: it copies the
+// device buffer its callee returns into the caller's buffer with the GPU
+// runtime (not a host memcpy of device memory) and frees it after.
+
+module attributes {gpu.container_module} {
+  gpu.module @k {
+    gpu.func @fill(%m: memref<16xf32>) kernel { gpu.return }
+  }
+  func.func @compute() -> memref<16xf32> {
+    %c1 = arith.constant 1 : index
+    %dev = memref.alloc() : memref<16xf32>
+    gpu.launch_func @k::@fill blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%dev : memref<16xf32>)
+    return %dev : memref<16xf32>
+  }
+  // CHECK-LABEL: func.func @compute_dps(
+  // CHECK-SAME: %[[OUT:.*]]: memref<16xf32>)
+  // CHECK: %[[R:.*]] = call @compute()
+  // CHECK-NEXT: gpu.memcpy %[[OUT]], %[[R]] : memref<16xf32>, memref<16xf32>
+  // CHECK-NEXT: gpu.dealloc %[[R]] : memref<16xf32>
+  // CHECK-NEXT: return
+  func.func @compute_dps(%out: memref<16xf32>) {
+    %r = call @compute() : () -> memref<16xf32>
+    memref.copy %r, %out : memref<16xf32> to memref<16xf32>
+    return
+  }
+}
