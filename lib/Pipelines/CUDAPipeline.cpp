@@ -66,6 +66,7 @@ void un::buildUNToGPUKernelsPipeline(OpPassManager &pm,
   pm.addPass(createUNDecompose());
   ConvertUNToGPUOptions toGPU;
   toGPU.smCount = options.smCount;
+  toGPU.exactDivision = options.exactDivision;
   pm.addPass(createConvertUNToGPU(toGPU));
   pm.addPass(createUNGPUMatmul());
   addCleanup(pm);

@@ -130,7 +130,12 @@ def ConvertUNToGPU : Pass<"convert-un-to-gpu", "::mlir::ModuleOp"> {
   let options = [
     Option<"smCount", "sm-count", "int64_t", /*default=*/"132",
            "Streaming multiprocessors of the target GPU (sizes the grids; "
-           "132 on H100/H200)">
+           "132 on H100/H200)">,
+    Option<"exactDivision", "exact-division", "bool", /*default=*/"false",
+           "Divide every element by sqrt(var + eps) (an IEEE division each, "
+           "with its slow path); by default multiply it by the channel's "
+           "reciprocal, computed once (one more rounding, within the "
+           "spec's tolerance)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",

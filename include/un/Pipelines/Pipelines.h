@@ -104,6 +104,12 @@ struct UNCUDAPipelineOptions
                           llvm::cl::desc("Streaming multiprocessors of the "
                                          "target (sizes the grids)"),
                           llvm::cl::init(132)};
+  Option<bool> exactDivision{
+      *this, "exact-division",
+      llvm::cl::desc("UN kernels divide every element by sqrt(var + eps); "
+                     "default: multiply by the channel's reciprocal "
+                     "(convert-un-to-gpu's exact-division)"),
+      llvm::cl::init(false)};
   Option<bool> unifiedMemory{
       *this, "unified-memory",
       llvm::cl::desc("Every buffer in managed memory, synchronous launches: "

@@ -669,6 +669,7 @@ struct ConvertUNToGPUPass : un::impl::ConvertUNToGPUBase<ConvertUNToGPUPass> {
       return signalPassFailure();
     KernelContext ctx;
     ctx.smCount = smCount;
+    ctx.exactDivision = exactDivision;
     for (auto func : getOperation().getOps<func::FuncOp>())
       if (failed(FunctionLowering(func, ctx).run()))
         return signalPassFailure();

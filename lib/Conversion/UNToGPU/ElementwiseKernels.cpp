@@ -75,6 +75,24 @@ static void emitElementwise(OpBuilder &b, Location loc, KernelContext &ctx,
       });
 }
 
+/// The per-channel form of `std` that `divide` takes: `std` itself for
+/// exact division, else its reciprocal (one division per channel).
+static Value divisor(OpBuilder &b, Location loc, const KernelContext &ctx,
+                     Value std) {
+  if (ctx.exactDivision)
+    return std;
+  int64_t width = cast<VectorType>(std.getType()).getNumElements();
+  return arith::DivFOp::create(b, loc, f32Splat(b, loc, width, 1.0f), std);
+}
+
+/// `value / std` with the divisor `divisor` made.
+static Value divide(OpBuilder &b, Location loc, const KernelContext &ctx,
+                    Value value, Value divisor) {
+  if (ctx.exactDivision)
+    return arith::DivFOp::create(b, loc, value, divisor);
+  return arith::MulFOp::create(b, loc, value, divisor);
+}
+
 void gpukernels::emitNormalize(OpBuilder &b, Location loc, KernelContext &ctx,
                                Value x, Value var, Value gamma, Value beta,
                                float eps, Value z, Value y) {
@@ -90,11 +108,11 @@ void gpukernels::emitNormalize(OpBuilder &b, Location loc, KernelContext &ctx,
         Value std = preciseSqrt(
             nb, l,
             arith::AddFOp::create(nb, l, p[0], f32Splat(nb, l, width, eps)));
-        return {std, p[1], p[2]};
+        return {divisor(nb, l, ctx, std), p[1], p[2]};
       },
       [&](OpBuilder &nb, Location l, ArrayRef<Value> acts,
           ArrayRef<Value> p) -> SmallVector<Value> {
-        Value zv = arith::DivFOp::create(nb, l, acts[0], p[0]);
+        Value zv = divide(nb, l, ctx, acts[0], p[0]);
         SmallVector<Value> results;
         if (z)
           results.push_back(zv);
@@ -115,7 +133,7 @@ void gpukernels::emitInputGrad(OpBuilder &b, Location loc, KernelContext &ctx,
         Value std = preciseSqrt(
             nb, l,
             arith::AddFOp::create(nb, l, p[3], f32Splat(nb, l, width, eps)));
-        return {p[0], p[1], p[2], std};
+        return {p[0], p[1], p[2], divisor(nb, l, ctx, std)};
       },
       [&](OpBuilder &nb, Location l, ArrayRef<Value> acts,
           ArrayRef<Value> p) -> SmallVector<Value> {
@@ -123,7 +141,7 @@ void gpukernels::emitInputGrad(OpBuilder &b, Location loc, KernelContext &ctx,
             nb, l, arith::MulFOp::create(nb, l, acts[0], p[0]), p[1]);
         Value coefZ = arith::MulFOp::create(nb, l, p[2], acts[1]);
         Value h = arith::SubFOp::create(nb, l, g, coefZ);
-        return {arith::DivFOp::create(nb, l, h, p[3])};
+        return {divide(nb, l, ctx, h, p[3])};
       });
 }
 

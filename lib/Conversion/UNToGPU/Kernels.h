@@ -36,6 +36,9 @@ namespace gpukernels {
 struct KernelContext {
   /// Streaming multiprocessors of the target (sizes the grids).
   int64_t smCount = 132;
+  /// normalize / input_grad divide every element (exact) instead of
+  /// multiplying by the channel's reciprocal.
+  bool exactDivision = false;
   /// The gpu.module that every kernel is outlined into.
   std::string moduleName = "un_kernels";
   /// Prefix of kernel names (the enclosing function's name).
