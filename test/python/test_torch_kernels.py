@@ -225,6 +225,19 @@ def test_state_must_be_contiguous_f32(cache):
         m(torch.randn(3, 8))
 
 
+def test_inference_op_reads_any_running_var_dtype(cache):
+    # The kernel reads f32 statistics: another dtype is converted, not
+    # misread; a wrong size is refused.
+    x, g, b = torch.randn(3, 8), torch.rand(8) + 0.5, torch.randn(8)
+    rv = torch.rand(8) + 0.5
+    want = torch.ops.un_mlir.unified_norm_infer(x, g, b, rv, 1e-5)
+    for other in (rv.half(), rv.double()):
+        got = torch.ops.un_mlir.unified_norm_infer(x, g, b, other, 1e-5)
+        torch.testing.assert_close(got, want, rtol=1e-3, atol=1e-3)
+    with pytest.raises(ValueError, match=r"running_var has shape \(9,\), expected \(8,\)"):
+        kernels.infer(x, g, b, torch.ones(9), 1e-5)
+
+
 def test_kernels_that_cannot_be_built(tmp_path, monkeypatch):
     """A cache that cannot be written (or a tool that fails): "auto" warns
     and trains on the PyTorch implementation, "compiled" raises saying why."""

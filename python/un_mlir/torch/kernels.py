@@ -28,6 +28,7 @@ Internal module of `un_mlir.torch`; users choose the kernels with
 """
 import array
 import ctypes
+import functools
 import hashlib
 import os
 import pathlib
@@ -258,26 +259,34 @@ def _beta(bias, channels, dtype):
     return bias.detach().contiguous() if bias is not None else torch.zeros(channels, dtype=dtype)
 
 
-def _check_shapes(x, running_var, window=None):
-    channels = x.shape[-1]
-    if running_var.shape != (channels,):
-        raise ValueError(f"running_var has shape {tuple(running_var.shape)}, "
-                         f"expected ({channels},)")
-    if window is not None and (window.dim() != 2 or window.shape[1] != channels):
-        raise ValueError(f"a window has shape {tuple(window.shape)}, expected (M, {channels})")
-
-
 _STATE_DTYPES = {0: torch.int64, 1: torch.float32, 2: torch.float32}
 
 
-def _check_state(*state):
-    """The state the kernels update in place: contiguous, f32 statistics and
-    windows, i64 counters."""
-    for tensor in state:
+def _check_state(x, statistic, window, *counters):
+    """The state the kernels update in place, for activations `x`: a [C]
+    statistic and an [M, C] window (f32), 0-d counters (i64), contiguous."""
+    channels = x.shape[-1]
+    if statistic.shape != (channels,):
+        raise ValueError(f"a statistic has shape {tuple(statistic.shape)}, expected ({channels},)")
+    if window.dim() != 2 or window.shape[1] != channels:
+        raise ValueError(f"a window has shape {tuple(window.shape)}, expected (M, {channels})")
+    for tensor in (statistic, window, *counters):
         if not tensor.is_contiguous() or tensor.dtype != _STATE_DTYPES.get(tensor.dim()):
             raise ValueError(f"UnifiedNorm state of shape {tuple(tensor.shape)} must be a "
                              f"contiguous {_STATE_DTYPES.get(tensor.dim())} tensor, got "
                              f"{tensor.dtype}")
+
+
+def _forward_outputs(x):
+    """Buffers for a training forward's results on `x`: y, var, r, skip, step."""
+    stat = functools.partial(x.new_empty, x.shape[-1], dtype=torch.float32)
+    return (torch.empty_like(x), stat(), stat(), x.new_empty((), dtype=torch.bool),
+            x.new_empty((), dtype=torch.int64))
+
+
+def _backward_outputs(gy, gamma):
+    """Buffers for a training backward's results: gx, ggamma, gbeta."""
+    return torch.empty_like(gy), torch.empty_like(gamma), torch.empty_like(gamma)
 
 
 def _train_forward(x: Tensor, weight: Optional[Tensor], bias: Optional[Tensor],
@@ -286,14 +295,11 @@ def _train_forward(x: Tensor, weight: Optional[Tensor], bias: Optional[Tensor],
                   warmup_iters: int, outlier_filtration: bool, r_max: float,
                   r_warmup: int) -> Tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
     channels = x.shape[-1]
-    _check_shapes(x, running_var, win_x2)
+    _check_state(x, running_var, win_x2, t, skips)
     forward, _ = _train_kernels(channels, x.dtype, mask is not None, win_x2.shape[0], window_bwd,
                                 eps, momentum, warmup_iters, outlier_filtration, r_max, r_warmup)
-    _check_state(running_var, win_x2, t, skips)
     x = x.detach().contiguous()
-    y = torch.empty_like(x)
-    var, r = x.new_empty(channels, dtype=torch.float32), x.new_empty(channels, dtype=torch.float32)
-    skip, step = x.new_empty((), dtype=torch.bool), x.new_empty((), dtype=torch.int64)
+    y, var, r, skip, step = _forward_outputs(x)
     args = [x, _gamma(weight, channels, x.dtype), _beta(bias, channels, x.dtype),
             running_var, win_x2, t, skips, y, var, r, skip, step]
     if mask is not None:
@@ -310,10 +316,7 @@ train_forward = torch.library.custom_op(
 @train_forward.register_fake
 def _(x, weight, bias, running_var, win_x2, t, skips, mask, window_bwd, eps, momentum,
       warmup_iters, outlier_filtration, r_max, r_warmup):
-    channels = x.shape[-1]
-    stat = x.new_empty(channels, dtype=torch.float32)
-    return (torch.empty_like(x), stat, torch.empty_like(stat), x.new_empty((), dtype=torch.bool),
-            x.new_empty((), dtype=torch.int64))
+    return _forward_outputs(x)
 
 
 def _train_backward(gy: Tensor, x: Tensor, var: Tensor, r: Tensor, skip: Tensor, step: Tensor,
@@ -322,15 +325,13 @@ def _train_backward(gy: Tensor, x: Tensor, var: Tensor, r: Tensor, skip: Tensor,
                    r_max: float, r_warmup: int,
                    forward_masked: bool) -> Tuple[Tensor, Tensor, Tensor]:
     channels = gy.shape[-1]
-    _check_shapes(gy, ema_gz, win_gz)
+    _check_state(gy, ema_gz, win_gz)
     # The backward takes no mask; it comes from the forward's library.
     _, backward = _train_kernels(channels, x.dtype, forward_masked, window_fwd, win_gz.shape[0],
                                  eps, momentum, warmup_iters, outlier_filtration, r_max, r_warmup)
-    _check_state(ema_gz, win_gz)
     gy = gy.detach().to(x.dtype).contiguous()
     gamma = _gamma(weight, channels, x.dtype)
-    gx = torch.empty_like(gy)
-    ggamma, gbeta = torch.empty_like(gamma), torch.empty_like(gamma)
+    gx, ggamma, gbeta = _backward_outputs(gy, gamma)
     backward(gy, x.detach().contiguous(), var.contiguous(), r.contiguous(), skip, step, gamma,
              ema_gz, win_gz, gx, ggamma, gbeta)
     return gx, ggamma, gbeta
@@ -343,20 +344,21 @@ train_backward = torch.library.custom_op("un_mlir::train_backward", _train_backw
 @train_backward.register_fake
 def _(gy, x, var, r, skip, step, weight, ema_gz, win_gz, window_fwd, eps, momentum,
       warmup_iters, outlier_filtration, r_max, r_warmup, forward_masked):
-    channels = gy.shape[-1]
-    g = gy.new_empty(channels, dtype=x.dtype)
-    return x.new_empty(gy.shape), g, torch.empty_like(g)
+    return _backward_outputs(x.new_empty(gy.shape), x.new_empty(gy.shape[-1]))
 
 
 def infer(x: Tensor, gamma: Tensor, beta: Tensor, running_var: Tensor, eps: float) -> Tensor:
     """The inference map on the compiled kernel (`unsupported_reason(x,
     gamma, beta)` must be None)."""
     channels = x.shape[-1]
-    _check_shapes(x, running_var)
+    if running_var.shape != (channels,):
+        raise ValueError(f"running_var has shape {tuple(running_var.shape)}, "
+                         f"expected ({channels},)")
     x = x.detach().contiguous()
     y = torch.empty_like(x)
-    _infer_kernel(channels, x.dtype, eps)(x, gamma.detach().contiguous(),
-                                          beta.detach().contiguous(), running_var.contiguous(), y)
+    _infer_kernel(channels, x.dtype, eps)(
+        x, gamma.detach().contiguous(), beta.detach().contiguous(),
+        running_var.detach().to(torch.float32).contiguous(), y)  # statistics are f32
     return y
 
 
@@ -379,8 +381,7 @@ def _all_tokens_mean(mean, count, group):
 def _sync_forward(x, weight, bias, mask, m, group):
     """`_train_forward` with the quadratic mean over the tokens of `group`."""
     channels = x.shape[-1]
-    _check_shapes(x, m.running_var, m.win_x2)
-    _check_state(m.running_var, m.win_x2, m.t, m.skips)
+    _check_state(x, m.running_var, m.win_x2, m.t, m.skips)
     k = _sync_kernels(channels, x.dtype, mask is not None, m.window, m.window_bwd, m.eps,
                       m.momentum, m.warmup_iters, m.outlier_filtration, m.r_max, m.r_warmup)
     x = x.detach().contiguous()
@@ -393,9 +394,7 @@ def _sync_forward(x, weight, bias, mask, m, group):
         k["un_forward_stats"](x, psi, mask)
         count = (~mask).sum().to(torch.float32)
     psi = _all_tokens_mean(psi, count, group)
-    y = torch.empty_like(x)
-    var, r = x.new_empty(channels, dtype=torch.float32), x.new_empty(channels, dtype=torch.float32)
-    skip, step = x.new_empty((), dtype=torch.bool), x.new_empty((), dtype=torch.int64)
+    y, var, r, skip, step = _forward_outputs(x)
     k["un_forward_apply"](x, psi, _gamma(weight, channels, x.dtype),
                           _beta(bias, channels, x.dtype), m.running_var, m.win_x2, m.t, m.skips,
                           y, var, r, skip, step)
@@ -405,14 +404,13 @@ def _sync_forward(x, weight, bias, mask, m, group):
 def _sync_backward(gy, x, var, r, skip, step, weight, m, group, k):
     """`_train_backward` with the mean of g * z over the tokens of `group`."""
     channels = gy.shape[-1]
-    _check_state(m.ema_gz, m.win_gz)
+    _check_state(gy, m.ema_gz, m.win_gz)
     gy = gy.detach().to(x.dtype).contiguous()
     gamma = _gamma(weight, channels, x.dtype)
     gz = x.new_empty(channels, dtype=torch.float32)
-    ggamma, gbeta = torch.empty_like(gamma), torch.empty_like(gamma)
+    gx, ggamma, gbeta = _backward_outputs(gy, gamma)
     k["un_backward_stats"](gy, x, var, r, gamma, gz, ggamma, gbeta)
     gz = _all_tokens_mean(gz, torch.tensor(float(gy.numel() // channels)), group)
-    gx = torch.empty_like(gy)
     k["un_backward_apply"](gy, x, var, r, skip, step, gamma, gz, m.ema_gz, m.win_gz, gx)
     return gx, ggamma, gbeta
 
