@@ -72,6 +72,9 @@ void un::buildUNToGPUKernelsPipeline(OpPassManager &pm,
   addCleanup(pm);
   // Tensor-level ops around the un ops: the generic path.
   pm.addPass(createConvertElementwiseToLinalgPass());
+  // Named ops left (transposes, fills) as generics, so that elementwise
+  // fusion merges them with their neighbours: fewer kernels.
+  pm.addPass(createLinalgGeneralizeNamedOpsPass());
   pm.addPass(createLinalgElementwiseOpFusionPass());
   addBufferizationPasses(pm);
   OpPassManager &funcs = pm.nest<func::FuncOp>();
