@@ -147,25 +147,27 @@ class _Kernel:
     64-bit) are laid out in one int64 array per call."""
 
     def __init__(self, library, name, text):
-        self._fn = getattr(library, f"_mlir_ciface_{name}")
-        self._fn.restype = None
         _, types, _ = harness.signature(text, name)
         self._ranks = [t.removeprefix("memref<").count("x") for t in types]
+        self._fn = getattr(library, f"_mlir_ciface_{name}")
+        self._fn.restype = None
+        self._fn.argtypes = [ctypes.c_void_p] * len(self._ranks)
 
     def __call__(self, *tensors):
-        flat, offsets = array.array("q"), []
+        flat, offsets = [], []
         for t, rank in zip(tensors, self._ranks, strict=True):
             offsets.append(len(flat))
             ptr = t.data_ptr()
             if t.dim() == rank:
-                flat.extend((ptr, ptr, 0, *t.shape, *t.stride()))
+                flat += (ptr, ptr, 0, *t.shape, *t.stride())
             elif rank == 2:
                 n = t.shape[-1]
-                flat.extend((ptr, ptr, 0, t.numel() // n if n else 0, n, n, 1))
+                flat += (ptr, ptr, 0, t.numel() // n if n else 0, n, n, 1)
             else:
-                flat.extend((ptr, ptr, 0, t.numel(), 1))
-        base = flat.buffer_info()[0]
-        self._fn(*[ctypes.c_void_p(base + 8 * o) for o in offsets])
+                flat += (ptr, ptr, 0, t.numel(), 1)
+        descriptors = array.array("q", flat)
+        base = descriptors.buffer_info()[0]
+        self._fn(*[base + 8 * o for o in offsets])
 
 
 _KERNELS = {}
