@@ -244,21 +244,25 @@ def _infer_kernel(channels, dtype, eps):
     return _cached(("infer", channels, dtype, eps), build)
 
 
-_ONES = {}
+_CONSTANTS = {}
+
+
+def _constant(value, channels, dtype):
+    """A [channels] tensor of `value`, made once (the kernels only read it)."""
+    key = (value, channels, dtype)
+    if key not in _CONSTANTS:
+        _CONSTANTS[key] = torch.full((channels,), value, dtype=dtype)
+    return _CONSTANTS[key]
 
 
 def _gamma(weight, channels, dtype):
     """The weight as a contiguous tensor, or ones when there is none."""
-    if weight is not None:
-        return weight.detach().contiguous()
-    if (channels, dtype) not in _ONES:
-        _ONES[channels, dtype] = torch.ones(channels, dtype=dtype)
-    return _ONES[channels, dtype]
+    return weight.detach().contiguous() if weight is not None else _constant(1.0, channels, dtype)
 
 
 def _beta(bias, channels, dtype):
     """The bias as a contiguous tensor, or zeros when there is none."""
-    return bias.detach().contiguous() if bias is not None else torch.zeros(channels, dtype=dtype)
+    return bias.detach().contiguous() if bias is not None else _constant(0.0, channels, dtype)
 
 
 _STATE_DTYPES = {0: torch.int64, 1: torch.float32, 2: torch.float32}
