@@ -61,8 +61,7 @@ cat "$WORK/checks.txt"
 summarize
 
 echo "== benchmarks: UN kernels"
-for config in copy vits-f32 vits-bf16 bert-f32 bert-bf16 \
-    block-vit-b1 block-vit-b8 block-bert-b1 block-bert-b8; do
+for config in $(./un_gpu_bench list); do
   timeout 30 ./un_gpu_bench "$ITERS" "$config" >> "$WORK/bench.jsonl" 2>> "$WORK/bench.err"
   status=$?
   [ $status -ne 0 ] &&

@@ -26,7 +26,8 @@
  *
  * CONFIG runs one part only: `copy` (256 MiB), `<shape>-<dtype>` (its copy
  * and its calls) or `block-<kind>-b<batch>`, so run.sh runs each in a
- * process of its own and a failure loses that part alone.
+ * process of its own and a failure loses that part alone; `un_gpu_bench
+ * list` prints them all (it makes no CUDA call).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -341,12 +342,33 @@ static void bench_block(const BlockCall *block) {
     CU(cuMemFree(bufs[a].ptr));
 }
 
+/* The UN kernel configurations: shapes and element types. */
+static const struct {
+  const char *name;
+  int64_t b, t, c;
+} kShapes[] = {{"vits", 8, 197, 384}, {"bert", 8, 512, 768}};
+static const char *kDtypes[] = {"f32", "bf16"};
+
+/* Prints every configuration CONFIG may name, one per line. */
+static void list_configs(void) {
+  printf("copy\n");
+  for (size_t s = 0; s < 2; ++s)
+    for (size_t d = 0; d < 2; ++d)
+      printf("%s-%s\n", kShapes[s].name, kDtypes[d]);
+  for (const BlockCall *block = un_block_calls; block->key; ++block)
+    printf("block-%s\n", block->key);
+}
+
 int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "list") == 0) {
+    list_configs();
+    return 0;
+  }
   if (argc > 1)
     iters = atoi(argv[1]);
   const char *only = argc > 2 ? argv[2] : NULL;
   if (iters < 1 || argc > 3) {
-    fprintf(stderr, "usage: %s [ITERS [CONFIG]]\n", argv[0]);
+    fprintf(stderr, "usage: %s [ITERS [CONFIG]] | list\n", argv[0]);
     return 2;
   }
   un_cuda_init();
@@ -373,23 +395,18 @@ int main(int argc, char **argv) {
     copy_bandwidth((size_t)256 << 20);
     ++ran;
   }
-  struct {
-    const char *name;
-    int64_t b, t, c;
-  } shapes[] = {{"vits", 8, 197, 384}, {"bert", 8, 512, 768}};
-  const char *dtypes[] = {"f32", "bf16"};
   for (size_t s = 0; s < 2; ++s)
     for (size_t d = 0; d < 2; ++d) {
       char config[32];
-      snprintf(config, sizeof(config), "%s-%s", shapes[s].name, dtypes[d]);
+      snprintf(config, sizeof(config), "%s-%s", kShapes[s].name, kDtypes[d]);
       if (only && strcmp(only, config) != 0)
         continue;
       ++ran;
-      int64_t e = elem_bytes(dtypes[d]);
+      int64_t e = elem_bytes(kDtypes[d]);
       double copy = copy_bandwidth(
-          (size_t)(shapes[s].b * shapes[s].t * shapes[s].c * e));
-      bench(shapes[s].name, dtypes[d], shapes[s].b, shapes[s].t, shapes[s].c,
-            copy);
+          (size_t)(kShapes[s].b * kShapes[s].t * kShapes[s].c * e));
+      bench(kShapes[s].name, kDtypes[d], kShapes[s].b, kShapes[s].t,
+            kShapes[s].c, copy);
     }
   for (const BlockCall *block = un_block_calls; block->key; ++block) {
     char config[64];
@@ -403,9 +420,9 @@ int main(int argc, char **argv) {
   un_cuda_set_stream(NULL);
   CU(cuStreamDestroy(stream));
   if (!ran) {
-    fprintf(stderr, "un_gpu_bench: no configuration %s (copy, vits-f32, "
-                    "vits-bf16, bert-f32, bert-bf16, block-vit-b1, "
-                    "block-vit-b8, block-bert-b1, block-bert-b8)\n", only);
+    fprintf(stderr,
+            "un_gpu_bench: no configuration %s (`un_gpu_bench list`)\n",
+            only);
     return 2;
   }
   return 0;
