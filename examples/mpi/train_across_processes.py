@@ -12,7 +12,13 @@ padding); steps 6 and 10 are outliers, which the filter skips. Every step,
 this process's rows of y and gx, var, r, skip and all state must equal the
 spec's reference run on the whole batch in one process (to 1e-5 relative).
 Prints one line per process; exits non-zero on a mismatch.
+
+With `--pipeline un-gpu-emulation-pipeline` the step is compiled to the
+CUDA kernels (convert-un-to-gpu, whose reductions write [sums, count] for
+the all-reduce) and those run on the host, the all-reduces still by MPI:
+the numbers of the GPU path across processes, without a GPU.
 """
+import argparse
 import sys
 import tempfile
 
@@ -53,6 +59,10 @@ def check(name, got, want, step, rank):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pipeline", default="un-cpu-pipeline",
+                        choices=("un-cpu-pipeline", "un-gpu-emulation-pipeline"))
+    args = parser.parse_args()
     rank, world = mpi.rank(), mpi.size()
     lo, hi = rank * (rank + 1) // 2, (rank + 1) * (rank + 2) // 2  # rank r: r + 1 sequences
     rng = np.random.default_rng(1)
@@ -67,8 +77,8 @@ def main():
                                    masks=[m for _, _, m in batches], **HPARAMS)
 
     with tempfile.TemporaryDirectory() as tmp:
-        library = compile_train_step((None, T, C), f"{tmp}/step.so", mask=True, all_ranks=True,
-                                     **WINDOWS, **HPARAMS)
+        library = compile_train_step((None, T, C), f"{tmp}/step.so", pipeline=args.pipeline,
+                                     mask=True, all_ranks=True, **WINDOWS, **HPARAMS)
         state = reference.UNState.fresh(C, WINDOWS["window_fwd"], WINDOWS["window_bwd"])
         step = CompiledTrainStep(library, (None, T, C), gamma, beta, state, all_ranks=True)
         skipped = []
@@ -88,8 +98,8 @@ def main():
                 sys.exit(f"rank {rank}: {state.skips} skips at step {t}")
     if not (skipped[5] and skipped[9]) or all(skipped):
         sys.exit(f"rank {rank}: the outliers were not filtered as expected: {skipped}")
-    print(f"rank {rank} of {world}: {len(SCALES)} steps match one process on the whole batch "
-          f"({sum(skipped)} filtered)")
+    print(f"rank {rank} of {world}: {len(SCALES)} steps ({args.pipeline}) match one process on "
+          f"the whole batch ({sum(skipped)} filtered)")
 
 
 if __name__ == "__main__":

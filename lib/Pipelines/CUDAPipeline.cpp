@@ -18,8 +18,9 @@
 //  3. kernel outlining into one gpu.module, un-gpu-device-buffers
 //     (frees what does not escape: ownership-based deallocation rejects
 //     kernels) (buffers that kernels touch become gpu.alloc,
-//     copies gpu.memcpy), gpu-async-region (one stream per call, one wait
-//     at the end);
+//     copies gpu.memcpy), un-gpu-collectives (all-reduces across
+//     processes: NCCL calls of the runtime), gpu-async-region (one stream
+//     per call, one wait at the end);
 //  4. kernels -> NVVM -> PTX (and cubin/fatbin via ptxas) with
 //     gpu-module-to-binary; host -> LLVM calling the mgpu* runtime entry
 //     points (lib/Runtime/CUDA).
@@ -98,8 +99,10 @@ void un::buildUNCUDAPipeline(OpPassManager &pm,
     UNGPUDeviceBuffersOptions buffers;
     buffers.unified = true;
     pm.addPass(createUNGPUDeviceBuffers(buffers));
+    pm.addPass(createUNGPUCollectives());
   } else {
     pm.addPass(createUNGPUDeviceBuffers());
+    pm.addPass(createUNGPUCollectives());
     pm.nest<func::FuncOp>().addPass(createGpuAsyncRegionPass());
   }
   addCleanup(pm);

@@ -316,14 +316,15 @@ class CompiledTrainStep:
         return self.gx
 
 
-def compile_train_step(shape, library_path, **hparams):
+def compile_train_step(shape, library_path, pipeline="un-cpu-pipeline", **hparams):
     """Compiles the f32 training step for `shape` (None: a dynamic dim) into
-    `library_path`; `hparams` as `train_step_mlir` takes them (`mask`,
-    `all_ranks` included)."""
+    `library_path` with `pipeline` (`un-gpu-emulation-pipeline`: the GPU
+    kernels, run on the host); `hparams` as `train_step_mlir` takes them
+    (`mask`, `all_ranks` included)."""
     window_fwd = hparams.pop("window_fwd", 4)
     window_bwd = hparams.pop("window_bwd", 4)
     text = train_step_mlir(shape, window_fwd, window_bwd, "f32", **hparams)
-    return aot.compile_shared_library(text, library_path)
+    return aot.compile_shared_library(text, library_path, pipeline=pipeline)
 
 
 def infer_mlir(shape, dtype="f32", *, eps=1e-5):

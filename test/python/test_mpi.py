@@ -2,7 +2,9 @@
 (`all_ranks`, convert-un-to-mpi, MPICH): examples/mpi's 12 steps with
 uneven shards, padding masks and filtered batches, run under
 `mpirun.mpich -np 2` and `-np 3` and in one process without mpirun, match
-the spec's reference on the whole batch (the example does the checks)."""
+the spec's reference on the whole batch (the example does the checks); the
+same with the GPU kernels of `all_ranks` run on the host
+(un-gpu-emulation-pipeline)."""
 import os
 import shutil
 import subprocess
@@ -24,12 +26,12 @@ pytestmark = [
 ]
 
 
-def run_example(prefix):
+def run_example(prefix, pipeline="un-cpu-pipeline"):
     env = dict(os.environ, OMP_NUM_THREADS="1",
                PYTHONPATH=os.pathsep.join([str(ROOT / "python"),
                                            os.environ.get("PYTHONPATH", "")]))
-    proc = subprocess.run([*prefix, sys.executable, str(EXAMPLE)], capture_output=True,
-                          text=True, timeout=600, env=env)
+    proc = subprocess.run([*prefix, sys.executable, str(EXAMPLE), "--pipeline", pipeline],
+                          capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     return proc.stdout
 
@@ -39,11 +41,22 @@ def run_example(prefix):
 def test_processes_match_one_process_on_the_whole_batch(ranks):
     out = run_example([MPIRUN, "-np", str(ranks)])
     for rank in range(ranks):
-        assert f"rank {rank} of {ranks}: 12 steps match one process on the whole batch" in out
+        assert (f"rank {rank} of {ranks}: 12 steps (un-cpu-pipeline) match one process on the "
+                "whole batch") in out
+
+
+@pytest.mark.skipif(MPIRUN is None, reason="mpirun.mpich (Debian's mpich) is not installed")
+def test_gpu_kernels_across_processes_match_one_process():
+    # convert-un-to-gpu's kernels for all_ranks ([sums, count] finalize,
+    # divide after the all-reduce), run on the host; MPI does the all-reduce.
+    out = run_example([MPIRUN, "-np", "2"], pipeline="un-gpu-emulation-pipeline")
+    for rank in range(2):
+        assert (f"rank {rank} of 2: 12 steps (un-gpu-emulation-pipeline) match one process on "
+                "the whole batch") in out
 
 
 def test_one_process_without_mpirun():
-    assert "rank 0 of 1: 12 steps match" in run_example([])
+    assert "rank 0 of 1: 12 steps (un-cpu-pipeline) match" in run_example([])
 
 
 def test_without_mpich_compiling_says_so(tmp_path, monkeypatch):

@@ -70,7 +70,11 @@ def ConvertUNToMPI : Pass<"convert-un-to-mpi", "::mlir::ModuleOp"> {
       : memref<385xf32>, memref<385xf32>
     ```
   }];
-  let dependentDialects = ["::mlir::mpi::MPIDialect", "::mlir::DLTIDialect"];
+  let dependentDialects = [
+    "::mlir::mpi::MPIDialect", "::mlir::DLTIDialect",
+    "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",
+    "::mlir::memref::MemRefDialect"
+  ];
 }
 
 def ConvertUNToGPU : Pass<"convert-un-to-gpu", "::mlir::ModuleOp"> {
@@ -103,6 +107,12 @@ def ConvertUNToGPU : Pass<"convert-un-to-gpu", "::mlir::ModuleOp"> {
     `skip` and `skips_new` stay in device memory for the kernels that read
     them; `t`, `skips` and `skip` loaded from an argument are loaded by the
     kernels. A training step (forward + backward) is six launches.
+
+    Statistics across processes (`all_ranks`): the reduction's finalize
+    kernel writes `[sums..., count]` into a `[C + 1]` buffer, an
+    `un.sum_across_ranks` on buffers sums it over the processes (lowered by
+    `un-gpu-collectives`), and a small kernel divides; the reduction is
+    then not fused with its consumer.
 
     Before:
 
@@ -181,6 +191,38 @@ def UNGPUDeviceBuffers : Pass<"un-gpu-device-buffers", "::mlir::ModuleOp"> {
            "Put every buffer in managed memory (tests)">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def UNGPUCollectives : Pass<"un-gpu-collectives", "::mlir::ModuleOp"> {
+  let summary = "Lower un.sum_across_ranks on device buffers to NCCL calls "
+                "of the CUDA runtime";
+  let description = [{
+    Replaces each `un.sum_across_ranks` on buffers (device buffers: run
+    after `un-gpu-device-buffers`) with a call of the CUDA runtime's
+    `un_cuda_sum_across_ranks_f32(input, output, count)`, which all-reduces
+    the f32 vector with NCCL (`ncclAllReduce`, loaded with dlopen) over
+    the processes of the job, or copies it in a job of one process
+    (docs/training.md). The buffers are passed as pointers (their aligned
+    pointers: identity layouts, so no offset). The call is a host op with
+    side effects: `gpu-async-region` waits for the kernels before it.
+
+    ```mlir
+    un.sum_across_ranks %local into %total : memref<385xf32>, memref<385xf32>
+    ```
+
+    becomes
+
+    ```mlir
+    %in = memref.extract_aligned_pointer_as_index %local : memref<385xf32> -> index
+    %out = memref.extract_aligned_pointer_as_index %total : memref<385xf32> -> index
+    %n = arith.constant 385 : index
+    func.call @un_cuda_sum_across_ranks_f32(%in, %out, %n) : (index, index, index) -> ()
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",
+    "::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect"
+  ];
 }
 
 def UNGPUMatmul : Pass<"un-gpu-matmul", "::mlir::ModuleOp"> {

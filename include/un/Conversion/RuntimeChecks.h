@@ -36,6 +36,11 @@ void insertShapeChecks(Operation *op, bool onlyInputs = false);
 /// (a tensor or a memref [M, C]) has at least one row.
 void insertWindowRowsCheck(OpBuilder &b, Location loc, Value window);
 
+/// Asserts at `b`'s insertion point that the vectors (1-D tensors or
+/// memrefs) `a` and `v` have the same length, when either is dynamic.
+void insertSameLengthCheck(OpBuilder &b, Location loc, Value a, Value v,
+                           const Twine &message);
+
 } // namespace un
 } // namespace mlir
 

@@ -81,3 +81,20 @@ void un::insertWindowRowsCheck(OpBuilder &b, Location loc, Value window) {
                        "un: a statistics window has no rows (window_fwd and "
                        "window_bwd must be at least 1)");
 }
+
+void un::insertSameLengthCheck(OpBuilder &b, Location loc, Value a, Value v,
+                               const Twine &message) {
+  auto length = [&](Value x) -> Value {
+    return isa<MemRefType>(x.getType())
+               ? b.createOrFold<memref::DimOp>(loc, x, 0)
+               : b.createOrFold<tensor::DimOp>(loc, x, 0);
+  };
+  if (cast<ShapedType>(a.getType()).hasStaticShape() &&
+      cast<ShapedType>(v.getType()).hasStaticShape())
+    return; // the verifier compared them
+  Value first = length(a);
+  Value second = length(v);
+  Value same =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, first, second);
+  cf::AssertOp::create(b, loc, same, message.str());
+}

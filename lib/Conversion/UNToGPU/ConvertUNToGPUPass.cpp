@@ -28,6 +28,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "KernelBuilder.h"
 #include "Kernels.h"
 
 #include "un/Conversion/Passes.h"
@@ -287,6 +288,30 @@ ScalarRef FunctionLowering::scalarRef(Value v) {
 // Per-op lowerings
 //===----------------------------------------------------------------------===//
 
+/// A [C + 1] f32 device buffer for the sums and count of a statistic.
+static Value allocSumsAndCount(OpBuilder &b, Location loc, Value channels) {
+  IndexMath m(b, loc);
+  Value size = m.add(channels, m.c(1));
+  std::optional<int64_t> known = getConstantIntValue(size);
+  if (known)
+    return memref::AllocOp::create(b, loc,
+                                   MemRefType::get({*known}, b.getF32Type()));
+  return memref::AllocOp::create(
+      b, loc, MemRefType::get({ShapedType::kDynamic}, b.getF32Type()),
+      ValueRange{size});
+}
+
+/// Statistics across processes: `local` ([sums..., count] of this process)
+/// summed over every process (un.sum_across_ranks on buffers), then
+/// out[c] = sum[c] / count.
+static void divideAcrossRanks(OpBuilder &b, Location loc, KernelContext &ctx,
+                              Value local, Value out) {
+  Value channels = dim(b, loc, out, 0);
+  Value totals = allocSumsAndCount(b, loc, channels);
+  SumAcrossRanksOp::create(b, loc, TypeRange{}, local, totals);
+  emitDivideByCount(b, loc, ctx, totals, out);
+}
+
 LogicalResult FunctionLowering::lowerQuadraticMean(QuadraticMeanOp op) {
   if (fusedInto.count(op))
     return success(); // emitted with its smooth_forward_stats
@@ -296,9 +321,17 @@ LogicalResult FunctionLowering::lowerQuadraticMean(QuadraticMeanOp op) {
   Value mask =
       op.getMask() ? viewTokens(b, bufferOf(b, op.getMask())) : Value();
   PartialSums partials = emitSquareSums(b, loc, ctx, x, mask);
-  Value psi = outputBuffer(b, op.getPsi(), {dim(b, loc, x, 1)});
-  emitQuadraticMeanFinalize(b, loc, ctx, partials, mask, dim(b, loc, x, 0),
-                            psi);
+  Value channels = dim(b, loc, x, 1);
+  Value psi = outputBuffer(b, op.getPsi(), {channels});
+  if (op.getAllRanks()) {
+    Value local = allocSumsAndCount(b, loc, channels);
+    emitQuadraticMeanFinalize(b, loc, ctx, partials, mask, dim(b, loc, x, 0),
+                              local, /*sumsAndCount=*/true);
+    divideAcrossRanks(b, loc, ctx, local, psi);
+  } else {
+    emitQuadraticMeanFinalize(b, loc, ctx, partials, mask, dim(b, loc, x, 0),
+                              psi, /*sumsAndCount=*/false);
+  }
   finishResult(b, op.getPsi(), psi);
   op->erase();
   return success();
@@ -456,8 +489,16 @@ LogicalResult FunctionLowering::lowerGradStats(GradStatsOp op) {
   Value gz = outputBuffer(b, op.getGz(), {channels});
   Value ggamma = outputBuffer(b, op.getGgamma(), {channels}, false);
   Value gbeta = outputBuffer(b, op.getGbeta(), {channels}, false);
-  emitGradStatsFinalize(b, loc, ctx, partials, dim(b, loc, gy, 0), gz, ggamma,
-                        gbeta);
+  if (op.getAllRanks()) {
+    // gz over every process' tokens; ggamma and gbeta stay this process'.
+    Value local = allocSumsAndCount(b, loc, channels);
+    emitGradStatsFinalize(b, loc, ctx, partials, dim(b, loc, gy, 0), local,
+                          ggamma, gbeta, /*sumsAndCount=*/true);
+    divideAcrossRanks(b, loc, ctx, local, gz);
+  } else {
+    emitGradStatsFinalize(b, loc, ctx, partials, dim(b, loc, gy, 0), gz, ggamma,
+                          gbeta, /*sumsAndCount=*/false);
+  }
   finishResult(b, op.getGz(), gz);
   finishResult(b, op.getGgamma(), ggamma);
   finishResult(b, op.getGbeta(), gbeta);
@@ -590,6 +631,10 @@ LogicalResult FunctionLowering::run() {
   // Fusion: a reduction whose statistic feeds only the smoothing op in the
   // same block, and whose other results are used after it.
   for (Operation *op : ops) {
+    // Statistics across processes are summed over the processes between
+    // the reduction and its consumer: never fused.
+    if (op->hasAttr("all_ranks"))
+      continue;
     if (auto mean = dyn_cast<QuadraticMeanOp>(op)) {
       Value psi = mean.getPsi();
       if (!psi.hasOneUse())
@@ -655,18 +700,6 @@ struct ConvertUNToGPUPass : un::impl::ConvertUNToGPUBase<ConvertUNToGPUPass> {
   using ConvertUNToGPUBase::ConvertUNToGPUBase;
 
   void runOnOperation() override {
-    // Statistics across processes need a collective between a reduction's
-    // partial sums and its finalize, which these kernels do not have.
-    WalkResult collectives = getOperation()->walk([](Operation *op) {
-      if (!isa<SumAcrossRanksOp>(op) && !op->hasAttr("all_ranks"))
-        return WalkResult::advance();
-      op->emitOpError("takes statistics across processes, which "
-                      "convert-un-to-gpu does not lower: compile it for the "
-                      "CPU (un-cpu-pipeline, MPI)");
-      return WalkResult::interrupt();
-    });
-    if (collectives.wasInterrupted())
-      return signalPassFailure();
     KernelContext ctx;
     ctx.smCount = smCount;
     ctx.exactDivision = exactDivision;

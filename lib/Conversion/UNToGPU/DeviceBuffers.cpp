@@ -19,7 +19,9 @@
 //   functions that only call kernel-launching ones and copy their device
 //   results (a destination-passing wrapper).
 //
-// Host-only buffers (e.g. a host copy of a device scalar) stay memref.alloc.
+// Host-only buffers (e.g. a host copy of a device scalar) stay memref.alloc;
+// the buffers of un.sum_across_ranks are device buffers (NCCL reads and
+// writes them on the device).
 //
 // It also frees buffers, because MLIR's ownership-based deallocation
 // rejects kernels (gpu.barrier and gpu.launch_func have unknown memory
@@ -32,6 +34,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "un/Conversion/Passes.h"
+#include "un/Dialect/UN/IR/UNOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -73,11 +76,12 @@ static llvm::SetVector<Value> aliasesOf(Value root) {
   return aliases;
 }
 
-/// True if a kernel reads or writes one of `aliases`.
+/// True if a kernel (or an all-reduce across processes, which NCCL runs on
+/// the device) reads or writes one of `aliases`.
 static bool reachesKernel(const llvm::SetVector<Value> &aliases) {
   for (Value v : aliases)
     for (Operation *user : v.getUsers())
-      if (isa<gpu::LaunchFuncOp>(user) ||
+      if (isa<gpu::LaunchFuncOp, un::SumAcrossRanksOp>(user) ||
           user->getParentOfType<gpu::LaunchOp>())
         return true;
   return false;
@@ -103,7 +107,8 @@ static bool escapesOrFreed(const llvm::SetVector<Value> &aliases) {
         return true;
       if (isa<ViewLikeOpInterface, memref::LoadOp, memref::DimOp,
               memref::ExtractStridedMetadataOp, memref::CopyOp, memref::CastOp,
-              gpu::LaunchFuncOp, gpu::MemcpyOp, gpu::MemsetOp>(user))
+              gpu::LaunchFuncOp, gpu::MemcpyOp, gpu::MemsetOp,
+              un::SumAcrossRanksOp>(user))
         continue;
       if (auto store = dyn_cast<memref::StoreOp>(user))
         if (store.getMemRef() == v)

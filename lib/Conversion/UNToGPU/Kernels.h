@@ -95,15 +95,23 @@ PartialSums emitGradSums(OpBuilder &b, Location loc, KernelContext &ctx,
                          Value gy, Value z, Value r, Value gamma);
 
 /// psi = (sum of partials) / T' into `psi` [C] (T' counted from `mask` when
-/// given, else `tokens`).
+/// given, else `tokens`). With `sumsAndCount`, `psi` is [C + 1] and gets
+/// the sums and T' (statistics across processes: emitDivideByCount divides
+/// once they are summed over the processes).
 void emitQuadraticMeanFinalize(OpBuilder &b, Location loc, KernelContext &ctx,
                                const PartialSums &partials, Value mask,
-                               Value tokens, Value psi);
+                               Value tokens, Value psi, bool sumsAndCount);
 
-/// gz = sum / T, ggamma, gbeta from the grad partial sums.
+/// gz = sum / T, ggamma, gbeta from the grad partial sums. With
+/// `sumsAndCount`, `gz` is [C + 1] and gets the sums and T.
 void emitGradStatsFinalize(OpBuilder &b, Location loc, KernelContext &ctx,
                            const PartialSums &partials, Value tokens, Value gz,
-                           Value ggamma, Value gbeta);
+                           Value ggamma, Value gbeta, bool sumsAndCount);
+
+/// out[c] = totals[c] / totals[C] for c < C (`totals`: [C + 1] sums and
+/// count).
+void emitDivideByCount(OpBuilder &b, Location loc, KernelContext &ctx,
+                       Value totals, Value out);
 
 /// Operands and results of the forward statistics kernel.
 struct ForwardStatsArgs {

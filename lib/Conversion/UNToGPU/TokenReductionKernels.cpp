@@ -270,18 +270,29 @@ static void forEachChannelKernel(
          [&](OpBuilder &nb, Location l) { body(nb, l, channel); });
 }
 
+/// Stores `count` at `packed[channels]` from the thread of channel 0 (the
+/// [sums..., count] vector of statistics across processes).
+static void storeCount(OpBuilder &b, Location loc, Value channel,
+                       Value channels, Value count, Value packed) {
+  IndexMath m(b, loc);
+  ifThen(b, loc, m.eq(channel, m.c(0)), [&](OpBuilder &nb, Location l) {
+    memref::StoreOp::create(nb, l, count, packed, channels);
+  });
+}
+
 void gpukernels::emitQuadraticMeanFinalize(OpBuilder &b, Location loc,
                                            KernelContext &ctx,
                                            const PartialSums &partials,
-                                           Value mask, Value tokens,
-                                           Value psi) {
+                                           Value mask, Value tokens, Value psi,
+                                           bool sumsAndCount) {
   IndexMath m(b, loc);
   Value count = mask ? Value() : m.toF32(tokens);
   SmallVector<int64_t> workgroup;
   if (mask)
     workgroup.push_back(kBlockThreads / kWarpSize);
   forEachChannelKernel(
-      b, loc, ctx, "quadratic_mean", partials.channels, workgroup,
+      b, loc, ctx, sumsAndCount ? "quadratic_mean_sums" : "quadratic_mean",
+      partials.channels, workgroup,
       [&](OpBuilder &nb, Location l, Kernel &kernel) {
         if (mask)
           count = countUnpadded(nb, l, kernel, mask, tokens,
@@ -289,8 +300,12 @@ void gpukernels::emitQuadraticMeanFinalize(OpBuilder &b, Location loc,
       },
       [&](OpBuilder &nb, Location l, Value c) {
         Value sum = sumPartials(nb, l, partials, 0, c);
-        memref::StoreOp::create(nb, l, arith::DivFOp::create(nb, l, sum, count),
-                                psi, c);
+        if (!sumsAndCount) {
+          sum = arith::DivFOp::create(nb, l, sum, count);
+        } else {
+          storeCount(nb, l, c, partials.channels, count, psi);
+        }
+        memref::StoreOp::create(nb, l, sum, psi, c);
       });
 }
 
@@ -298,15 +313,18 @@ void gpukernels::emitGradStatsFinalize(OpBuilder &b, Location loc,
                                        KernelContext &ctx,
                                        const PartialSums &partials,
                                        Value tokens, Value gz, Value ggamma,
-                                       Value gbeta) {
+                                       Value gbeta, bool sumsAndCount) {
   IndexMath m(b, loc);
   Value count = m.toF32(tokens);
   forEachChannelKernel(
-      b, loc, ctx, "grad_stats", partials.channels, {}, nullptr,
-      [&](OpBuilder &nb, Location l, Value c) {
+      b, loc, ctx, sumsAndCount ? "grad_stats_sums" : "grad_stats",
+      partials.channels, {}, nullptr, [&](OpBuilder &nb, Location l, Value c) {
         Value s0 = sumPartials(nb, l, partials, 0, c);
-        memref::StoreOp::create(nb, l, arith::DivFOp::create(nb, l, s0, count),
-                                gz, c);
+        if (!sumsAndCount)
+          s0 = arith::DivFOp::create(nb, l, s0, count);
+        else
+          storeCount(nb, l, c, partials.channels, count, gz);
+        memref::StoreOp::create(nb, l, s0, gz, c);
         Value outs[] = {ggamma, gbeta};
         for (auto [k, out] : llvm::enumerate(outs)) {
           if (!out)
@@ -315,5 +333,19 @@ void gpukernels::emitGradStatsFinalize(OpBuilder &b, Location loc,
           Type type = cast<MemRefType>(out.getType()).getElementType();
           memref::StoreOp::create(nb, l, fromF32(nb, l, s, type), out, c);
         }
+      });
+}
+
+void gpukernels::emitDivideByCount(OpBuilder &b, Location loc,
+                                   KernelContext &ctx, Value totals,
+                                   Value out) {
+  Value channels = b.createOrFold<memref::DimOp>(loc, out, 0);
+  forEachChannelKernel(
+      b, loc, ctx, "divide_by_count", channels, {}, nullptr,
+      [&](OpBuilder &nb, Location l, Value c) {
+        Value sum = memref::LoadOp::create(nb, l, totals, c);
+        Value count = memref::LoadOp::create(nb, l, totals, channels);
+        memref::StoreOp::create(nb, l, arith::DivFOp::create(nb, l, sum, count),
+                                out, c);
       });
 }

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "un/Conversion/Passes.h"
+#include "un/Conversion/RuntimeChecks.h"
 #include "un/Dialect/UN/IR/UNOps.h"
 
 #include "mlir/Dialect/DLTI/DLTI.h"
@@ -84,6 +85,9 @@ struct ConvertUNToMPIPass : un::impl::ConvertUNToMPIBase<ConvertUNToMPIPass> {
       return signalPassFailure();
     for (SumAcrossRanksOp op : sums) {
       OpBuilder b(op);
+      insertSameLengthCheck(b, op.getLoc(), op.getInput(), op.getInit(),
+                            "un.sum_across_ranks: 'input' and 'init' differ "
+                            "in length");
       Value comm = mpi::CommWorldOp::create(b, op.getLoc(),
                                             mpi::CommType::get(&getContext()));
       mpi::AllReduceOp::create(b, op.getLoc(), TypeRange{}, op.getInput(),

@@ -27,7 +27,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include <cuda.h>
+#include "Runtime.h"
 
 #include <pthread.h>
 
@@ -35,9 +35,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define UN_CUDA_EXPORT extern "C" __attribute__((visibility("default")))
-
-namespace {
+namespace un_cuda {
 
 void check(CUresult result, const char *what) {
   if (result == CUDA_SUCCESS)
@@ -50,7 +48,11 @@ void check(CUresult result, const char *what) {
   abort();
 }
 
-#define CHECK(call) check((call), #call)
+} // namespace un_cuda
+
+using un_cuda::check;
+
+namespace {
 
 /// The pointers of the managed (host-shared) allocations: few, so a list.
 struct PointerSet {
@@ -110,8 +112,10 @@ Runtime theRuntime; // constant-initialized: no guard, no destructor order
 
 Runtime &runtime() { return theRuntime; }
 
-/// Initializes the driver and the primary context of the selected device
-/// once, and makes the context current on the calling thread.
+} // namespace
+
+namespace un_cuda {
+
 void ensureContext() {
   Runtime &rt = runtime();
   {
@@ -141,7 +145,13 @@ void ensureContext() {
   CHECK(cuCtxSetCurrent(rt.context));
 }
 
-} // namespace
+CUstream userStream() { return runtime().userStream; }
+
+bool synchronous() { return runtime().synchronous; }
+
+} // namespace un_cuda
+
+using un_cuda::ensureContext;
 
 //===----------------------------------------------------------------------===//
 // Modules and launches

@@ -4,9 +4,15 @@
 // RUN: un-opt %s -split-input-file -convert-un-to-mpi -verify-diagnostics | FileCheck %s
 // RUN: un-opt %s -split-input-file -convert-un-to-mpi -convert-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=LLVM
 
+// Dynamic lengths are checked at run time (a longer input would be written
+// past the end of the output).
 // CHECK: module attributes {dlti.map = #dlti.map<"MPI:Implementation" = "MPICH">}
 // CHECK-LABEL: func.func @sum(
 // CHECK-SAME: %[[IN:.*]]: memref<?xf32>, %[[OUT:.*]]: memref<?xf32>)
+// CHECK: %[[N:.*]] = memref.dim %[[IN]]
+// CHECK: %[[M:.*]] = memref.dim %[[OUT]]
+// CHECK: %[[SAME:.*]] = arith.cmpi eq, %[[N]], %[[M]]
+// CHECK: cf.assert %[[SAME]], "un.sum_across_ranks: 'input' and 'init' differ in length"
 // CHECK: %[[COMM:.*]] = mpi.comm_world : !mpi.comm
 // CHECK: mpi.allreduce(%[[IN]], %[[OUT]], MPI_SUM, %[[COMM]]) : memref<?xf32>, memref<?xf32>
 // CHECK-NOT: un.sum_across_ranks
@@ -20,8 +26,11 @@ func.func @sum(%in: memref<?xf32>, %out: memref<?xf32>) {
 
 // -----
 
-// Other DLTI entries are kept; an explicit MPICH is accepted.
+// Other DLTI entries are kept; an explicit MPICH is accepted. Static
+// lengths need no check (the verifier compared them).
 // CHECK: module attributes {dlti.map = #dlti.map<"other" = 1 : i32, "MPI:Implementation" = "MPICH">}
+// CHECK-NOT: cf.assert
+// CHECK: mpi.allreduce
 // CHECK: module attributes {dlti.map = #dlti.map<"MPI:Implementation" = "MPICH">}
 module attributes {dlti.map = #dlti.map<"other" = 1 : i32>} {
   func.func @kept(%in: memref<4xf32>, %out: memref<4xf32>) {

@@ -1,0 +1,84 @@
+//===- Collectives.cpp - The un-gpu-collectives pass ------------*- C++ -*-===//
+//
+// Part of the un-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// un.sum_across_ranks on device buffers -> a call of the CUDA runtime's
+// NCCL all-reduce (un_cuda_sum_across_ranks_f32 in lib/Runtime/CUDA).
+//
+//===----------------------------------------------------------------------===//
+
+#include "un/Conversion/Passes.h"
+#include "un/Conversion/RuntimeChecks.h"
+#include "un/Dialect/UN/IR/UNOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace mlir {
+namespace un {
+#define GEN_PASS_DEF_UNGPUCOLLECTIVES
+#include "un/Conversion/Passes.h.inc"
+} // namespace un
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::un;
+
+static constexpr StringLiteral kSumAcrossRanks = "un_cuda_sum_across_ranks_f32";
+
+namespace {
+struct UNGPUCollectivesPass
+    : un::impl::UNGPUCollectivesBase<UNGPUCollectivesPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<SumAcrossRanksOp> sums;
+    WalkResult walk = module.walk([&](SumAcrossRanksOp op) {
+      if (op.getResult()) {
+        op.emitOpError("is still on tensors: bufferize before "
+                       "-un-gpu-collectives");
+        return WalkResult::interrupt();
+      }
+      sums.push_back(op);
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return signalPassFailure();
+    if (sums.empty())
+      return;
+
+    OpBuilder b(&getContext());
+    Type index = b.getIndexType();
+    auto type = b.getFunctionType({index, index, index}, {});
+    auto callee = module.lookupSymbol<func::FuncOp>(kSumAcrossRanks);
+    if (callee && callee.getFunctionType() != type) {
+      callee.emitOpError("has the name of the CUDA runtime's all-reduce "
+                         "but the type ")
+          << callee.getFunctionType() << ", not " << type;
+      return signalPassFailure();
+    }
+    if (!callee) {
+      b.setInsertionPointToStart(module.getBody());
+      callee = func::FuncOp::create(b, module.getLoc(), kSumAcrossRanks, type);
+      callee.setPrivate();
+    }
+    for (SumAcrossRanksOp op : sums) {
+      b.setInsertionPoint(op);
+      Location loc = op.getLoc();
+      Value input =
+          memref::ExtractAlignedPointerAsIndexOp::create(b, loc, op.getInput());
+      Value output =
+          memref::ExtractAlignedPointerAsIndexOp::create(b, loc, op.getInit());
+      insertSameLengthCheck(b, loc, op.getInput(), op.getInit(),
+                            "un.sum_across_ranks: 'input' and 'init' differ "
+                            "in length");
+      Value count = b.createOrFold<memref::DimOp>(loc, op.getInput(), 0);
+      func::CallOp::create(b, loc, callee, ValueRange{input, output, count});
+      op.erase();
+    }
+  }
+};
+} // namespace
