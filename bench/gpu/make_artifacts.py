@@ -64,8 +64,9 @@ def attrs(hparams, keys):
     return "{" + ", ".join(gen.fmt_attr(k, hparams[k]) for k in keys) + "}"
 
 
-def training_functions(name, et, x_dims, c, mf, mb, mask_dims, hparams):
-    """DPS forward and backward of one training configuration."""
+def training_functions(name, et, x_dims, c, mf, mb, mask_dims, hparams, all_ranks=False):
+    """DPS forward and backward of one training configuration (with
+    `all_ranks`: statistics over every process of the job)."""
     XM, XT = memref(x_dims, et), tensor(x_dims, et)
     GM, GT = memref([c], et), tensor([c], et)
     SM, ST = memref([c], "f32"), tensor([c], "f32")
@@ -74,6 +75,8 @@ def training_functions(name, et, x_dims, c, mf, mb, mask_dims, hparams):
     I2 = "memref<2xi64>"
     fwd_attrs = attrs(hparams, gen.FWD_ATTRS)
     bwd_attrs = attrs(hparams, gen.BWD_ATTRS)
+    if all_ranks:
+        fwd_attrs, bwd_attrs = (a[:-1] + ", all_ranks}" for a in (fwd_attrs, bwd_attrs))
 
     def to_tensor(v, m, t):
         return f"  %{v} = bufferization.to_tensor %{v}_m restrict : {m} to {t}\n"
