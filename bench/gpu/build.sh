@@ -52,7 +52,11 @@ STUBS=$CUDA_HOME/lib64/stubs
 rm -rf "$OUT"
 mkdir -p "$OUT/lib" "$OUT/obj"
 echo "make_artifacts.py -> $OUT"
-python3 "$ROOT/bench/gpu/make_artifacts.py" --out "$OUT"
+if [ "$EMULATE" = 1 ]; then
+  python3 "$ROOT/bench/gpu/make_artifacts.py" --out "$OUT" --no-across-ranks
+else
+  python3 "$ROOT/bench/gpu/make_artifacts.py" --out "$OUT"
+fi
 
 if [ "$EMULATE" = 1 ]; then
   echo "un-opt --un-gpu-emulation-pipeline (check parts only)"

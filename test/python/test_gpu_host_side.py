@@ -71,6 +71,7 @@ def test_every_case_and_benchmark_runs_its_host_side(artifacts, tmp_path):
     results, log, stdout = run_under_fake_driver(artifacts, tmp_path)
     cases = sorted(p.stem for p in (artifacts / "check").glob("*.mlir"))
     assert len(cases) >= 10
+    assert "padding-mask-all-ranks" in cases  # statistics across processes, one process
     # Each case ran to its end (its values are not computed: no GPU).
     assert sorted(c.split()[1] for c in results["checks"]) == cases
     assert all(c.endswith("(values)") for c in results["checks"]), results["checks"]
