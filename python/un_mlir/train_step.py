@@ -306,6 +306,8 @@ class CompiledTrainStep:
         return self.y
 
     def backward(self, gy, t):
+        if self.z is None:
+            raise RuntimeError("backward needs the forward of the same step first")
         gy = np.ascontiguousarray(gy, np.float32)
         if gy.shape != self.z.shape:
             raise ValueError(f"gy has shape {gy.shape}, the forward's x {self.z.shape}")

@@ -76,6 +76,8 @@ def test_shapes_are_checked(tmp_path):
     from un_mlir import reference
     step = CompiledTrainStep(lib, (None, 4, 8), np.ones(8), np.zeros(8),
                              reference.UNState.fresh(8))
+    with pytest.raises(RuntimeError, match="backward needs the forward"):
+        step.backward(np.ones((2, 4, 8), np.float32), 1)
     with pytest.raises(ValueError, match=r"x has shape \(2, 4, 9\).*\(\?, 4, 8\)"):
         step.forward(np.zeros((2, 4, 9), np.float32), 1)
     step.forward(np.ones((3, 4, 8), np.float32), 1)
