@@ -136,4 +136,25 @@ static int elem_bytes(const char *dtype) {
   return strcmp(dtype, "f32") == 0 ? 4 : 2;
 }
 
+/* Reads `rank` (at most MAX_RANK) dims, non-negative integers, from `f` into
+ * `dims` and returns their product; a malformed list ends the process,
+ * naming `what`. */
+static int64_t read_dims(FILE *f, int rank, int64_t *dims, const char *what) {
+  if (rank < 0 || rank > MAX_RANK) {
+    fprintf(stderr, "%s: rank %d is not in [0, %d]\n", what, rank, MAX_RANK);
+    exit(2);
+  }
+  int64_t n = 1;
+  for (int i = 0; i < rank; ++i) {
+    long long d;
+    if (fscanf(f, "%lld", &d) != 1 || d < 0) {
+      fprintf(stderr, "%s: dim %d of %d missing or negative\n", what, i, rank);
+      exit(2);
+    }
+    dims[i] = d;
+    n *= d;
+  }
+  return n;
+}
+
 #endif /* UN_BENCH_GPU_COMMON_H */

@@ -258,15 +258,12 @@ static void block_shapes(const char *key, int nargs, int *ranks,
         fprintf(stderr, "check/blocks.txt: bad arg line\n");
         exit(2);
       }
-      for (int d = 0; d < rank; ++d) {
-        long long v;
-        if (fscanf(f, "%lld", &v) != 1)
-          exit(2);
-        if (match)
-          dims[a][d] = v;
-      }
-      if (match)
+      int64_t read[MAX_RANK];
+      read_dims(f, rank, read, "check/blocks.txt");
+      if (match) {
+        memcpy(dims[a], read, sizeof(read));
         ranks[a] = rank;
+      }
     }
     if (match) {
       fclose(f);

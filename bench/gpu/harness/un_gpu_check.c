@@ -103,13 +103,7 @@ static void run_training(FILE *manifest, const char *dir, const char *name,
       fprintf(stderr, "manifest: step expected\n");
       exit(2);
     }
-    for (int i = 0; i < rank; ++i) {
-      long long d;
-      if (fscanf(manifest, "%lld", &d) != 1)
-        exit(2);
-      dims[s][i] = d;
-      n *= d;
-    }
+    n = read_dims(manifest, rank, dims[s], "manifest (step)");
     if (n > maxElems)
       maxElems = n;
   }
@@ -223,12 +217,7 @@ static void run_inference(FILE *manifest, const char *dir, const char *name,
                           const char *dtype, int rank) {
   int64_t e = elem_bytes(dtype);
   int64_t dims[MAX_RANK];
-  for (int i = 0; i < rank; ++i) {
-    long long d;
-    if (fscanf(manifest, "%lld", &d) != 1)
-      exit(2);
-    dims[i] = d;
-  }
+  read_dims(manifest, rank, dims, "manifest (infer)");
   if (!active)
     return;
   int64_t c = dims[rank - 1];
