@@ -36,10 +36,11 @@ void insertShapeChecks(Operation *op, bool onlyInputs = false);
 /// (a tensor or a memref [M, C]) has at least one row.
 void insertWindowRowsCheck(OpBuilder &b, Location loc, Value window);
 
-/// Asserts at `b`'s insertion point that the vectors (1-D tensors or
-/// memrefs) `a` and `v` have the same length, when either is dynamic.
-void insertSameLengthCheck(OpBuilder &b, Location loc, Value a, Value v,
-                           const Twine &message);
+/// Asserts at `b`'s insertion point that the `input` and `init` vectors
+/// (memrefs) of an un.sum_across_ranks have the same length, when either is
+/// dynamic (a longer input would be written past the end of `init`).
+void insertSumAcrossRanksCheck(OpBuilder &b, Location loc, Value input,
+                               Value init);
 
 } // namespace un
 } // namespace mlir

@@ -82,19 +82,16 @@ void un::insertWindowRowsCheck(OpBuilder &b, Location loc, Value window) {
                        "window_bwd must be at least 1)");
 }
 
-void un::insertSameLengthCheck(OpBuilder &b, Location loc, Value a, Value v,
-                               const Twine &message) {
-  auto length = [&](Value x) -> Value {
-    return isa<MemRefType>(x.getType())
-               ? b.createOrFold<memref::DimOp>(loc, x, 0)
-               : b.createOrFold<tensor::DimOp>(loc, x, 0);
-  };
-  if (cast<ShapedType>(a.getType()).hasStaticShape() &&
-      cast<ShapedType>(v.getType()).hasStaticShape())
+void un::insertSumAcrossRanksCheck(OpBuilder &b, Location loc, Value input,
+                                   Value init) {
+  if (cast<MemRefType>(input.getType()).hasStaticShape() &&
+      cast<MemRefType>(init.getType()).hasStaticShape())
     return; // the verifier compared them
-  Value first = length(a);
-  Value second = length(v);
-  Value same =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, first, second);
-  cf::AssertOp::create(b, loc, same, message.str());
+  Value inputLength = b.createOrFold<memref::DimOp>(loc, input, 0);
+  Value initLength = b.createOrFold<memref::DimOp>(loc, init, 0);
+  Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                     inputLength, initLength);
+  cf::AssertOp::create(b, loc, same,
+                       "un.sum_across_ranks: 'input' and 'init' differ in "
+                       "length");
 }

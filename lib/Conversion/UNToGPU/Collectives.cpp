@@ -35,19 +35,11 @@ struct UNGPUCollectivesPass
     : un::impl::UNGPUCollectivesBase<UNGPUCollectivesPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    SmallVector<SumAcrossRanksOp> sums;
-    WalkResult walk = module.walk([&](SumAcrossRanksOp op) {
-      if (op.getResult()) {
-        op.emitOpError("is still on tensors: bufferize before "
-                       "-un-gpu-collectives");
-        return WalkResult::interrupt();
-      }
-      sums.push_back(op);
-      return WalkResult::advance();
-    });
-    if (walk.wasInterrupted())
+    FailureOr<SmallVector<SumAcrossRanksOp>> sums =
+        sumsAcrossRanksOnBuffers(module, getArgument());
+    if (failed(sums))
       return signalPassFailure();
-    if (sums.empty())
+    if (sums->empty())
       return;
 
     OpBuilder b(&getContext());
@@ -65,16 +57,14 @@ struct UNGPUCollectivesPass
       callee = func::FuncOp::create(b, module.getLoc(), kSumAcrossRanks, type);
       callee.setPrivate();
     }
-    for (SumAcrossRanksOp op : sums) {
+    for (SumAcrossRanksOp op : *sums) {
       b.setInsertionPoint(op);
       Location loc = op.getLoc();
       Value input =
           memref::ExtractAlignedPointerAsIndexOp::create(b, loc, op.getInput());
       Value output =
           memref::ExtractAlignedPointerAsIndexOp::create(b, loc, op.getInit());
-      insertSameLengthCheck(b, loc, op.getInput(), op.getInit(),
-                            "un.sum_across_ranks: 'input' and 'init' differ "
-                            "in length");
+      insertSumAcrossRanksCheck(b, loc, op.getInput(), op.getInit());
       Value count = b.createOrFold<memref::DimOp>(loc, op.getInput(), 0);
       func::CallOp::create(b, loc, callee, ValueRange{input, output, count});
       op.erase();

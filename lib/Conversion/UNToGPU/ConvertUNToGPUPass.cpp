@@ -323,15 +323,13 @@ LogicalResult FunctionLowering::lowerQuadraticMean(QuadraticMeanOp op) {
   PartialSums partials = emitSquareSums(b, loc, ctx, x, mask);
   Value channels = dim(b, loc, x, 1);
   Value psi = outputBuffer(b, op.getPsi(), {channels});
-  if (op.getAllRanks()) {
-    Value local = allocSumsAndCount(b, loc, channels);
-    emitQuadraticMeanFinalize(b, loc, ctx, partials, mask, dim(b, loc, x, 0),
-                              local, /*sumsAndCount=*/true);
+  // Across processes: this process's [sums, count] first.
+  bool allRanks = op.getAllRanks();
+  Value local = allRanks ? allocSumsAndCount(b, loc, channels) : psi;
+  emitQuadraticMeanFinalize(b, loc, ctx, partials, mask, dim(b, loc, x, 0),
+                            local, allRanks);
+  if (allRanks)
     divideAcrossRanks(b, loc, ctx, local, psi);
-  } else {
-    emitQuadraticMeanFinalize(b, loc, ctx, partials, mask, dim(b, loc, x, 0),
-                              psi, /*sumsAndCount=*/false);
-  }
   finishResult(b, op.getPsi(), psi);
   op->erase();
   return success();
@@ -489,16 +487,14 @@ LogicalResult FunctionLowering::lowerGradStats(GradStatsOp op) {
   Value gz = outputBuffer(b, op.getGz(), {channels});
   Value ggamma = outputBuffer(b, op.getGgamma(), {channels}, false);
   Value gbeta = outputBuffer(b, op.getGbeta(), {channels}, false);
-  if (op.getAllRanks()) {
-    // gz over every process' tokens; ggamma and gbeta stay this process'.
-    Value local = allocSumsAndCount(b, loc, channels);
-    emitGradStatsFinalize(b, loc, ctx, partials, dim(b, loc, gy, 0), local,
-                          ggamma, gbeta, /*sumsAndCount=*/true);
+  // Across processes, gz is over every process's tokens; ggamma and gbeta
+  // stay this process's.
+  bool allRanks = op.getAllRanks();
+  Value local = allRanks ? allocSumsAndCount(b, loc, channels) : gz;
+  emitGradStatsFinalize(b, loc, ctx, partials, dim(b, loc, gy, 0), local,
+                        ggamma, gbeta, allRanks);
+  if (allRanks)
     divideAcrossRanks(b, loc, ctx, local, gz);
-  } else {
-    emitGradStatsFinalize(b, loc, ctx, partials, dim(b, loc, gy, 0), gz, ggamma,
-                          gbeta, /*sumsAndCount=*/false);
-  }
   finishResult(b, op.getGz(), gz);
   finishResult(b, op.getGgamma(), ggamma);
   finishResult(b, op.getGbeta(), gbeta);

@@ -67,27 +67,17 @@ namespace {
 struct ConvertUNToMPIPass : un::impl::ConvertUNToMPIBase<ConvertUNToMPIPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    SmallVector<SumAcrossRanksOp> sums;
-    WalkResult walk = module.walk([&](SumAcrossRanksOp op) {
-      if (op.getResult()) {
-        op.emitOpError("is still on tensors: bufferize before "
-                       "-convert-un-to-mpi");
-        return WalkResult::interrupt();
-      }
-      sums.push_back(op);
-      return WalkResult::advance();
-    });
-    if (walk.wasInterrupted())
+    FailureOr<SmallVector<SumAcrossRanksOp>> sums =
+        sumsAcrossRanksOnBuffers(module, getArgument());
+    if (failed(sums))
       return signalPassFailure();
-    if (sums.empty())
+    if (sums->empty())
       return;
     if (failed(markForMPICH(module)))
       return signalPassFailure();
-    for (SumAcrossRanksOp op : sums) {
+    for (SumAcrossRanksOp op : *sums) {
       OpBuilder b(op);
-      insertSameLengthCheck(b, op.getLoc(), op.getInput(), op.getInit(),
-                            "un.sum_across_ranks: 'input' and 'init' differ "
-                            "in length");
+      insertSumAcrossRanksCheck(b, op.getLoc(), op.getInput(), op.getInit());
       Value comm = mpi::CommWorldOp::create(b, op.getLoc(),
                                             mpi::CommType::get(&getContext()));
       mpi::AllReduceOp::create(b, op.getLoc(), TypeRange{}, op.getInput(),

@@ -64,7 +64,7 @@ struct Nccl {
 struct Collectives {
   pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
   bool initialized = false;
-  int worldSize = 1, rank = 0;
+  int worldSize = 1;
   Nccl nccl = {};
   NcclComm comm = nullptr;
   CUstream stream = nullptr;
@@ -190,7 +190,6 @@ void initialize(Collectives &c) {
   int rank = envInt(ranks, 3, &rankName);
   if (worldSize <= 1) {
     c.worldSize = 1;
-    c.rank = 0;
     return;
   }
   if (rank < 0 || rank >= worldSize) {
@@ -201,7 +200,6 @@ void initialize(Collectives &c) {
     abort();
   }
   c.worldSize = worldSize;
-  c.rank = rank;
   const char *idFile = getenv("UN_NCCL_ID_FILE");
   if (!idFile || !*idFile)
     fail("set UN_NCCL_ID_FILE to a path that every process of the job sees "

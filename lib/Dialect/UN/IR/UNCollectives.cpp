@@ -147,3 +147,19 @@ LogicalResult SumAcrossRanksOp::bufferize(RewriterBase &rewriter,
   replaceOpWithBufferizedValues(rewriter, *this, *init);
   return success();
 }
+
+FailureOr<SmallVector<SumAcrossRanksOp>>
+un::sumsAcrossRanksOnBuffers(Operation *root, StringRef pass) {
+  SmallVector<SumAcrossRanksOp> sums;
+  WalkResult walk = root->walk([&](SumAcrossRanksOp op) {
+    if (op.getResult()) {
+      op.emitOpError("is still on tensors: bufferize before -") << pass;
+      return WalkResult::interrupt();
+    }
+    sums.push_back(op);
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  return sums;
+}

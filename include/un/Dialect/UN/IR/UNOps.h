@@ -31,4 +31,14 @@ struct CommunicatorResource
 #define GET_OP_CLASSES
 #include "un/Dialect/UN/IR/UNOps.h.inc"
 
+namespace mlir {
+namespace un {
+/// The un.sum_across_ranks ops under `root`, for a lowering that takes them
+/// on buffers: one still on tensors is reported ("bufferize before
+/// -`pass`") and fails.
+FailureOr<SmallVector<SumAcrossRanksOp>>
+sumsAcrossRanksOnBuffers(Operation *root, StringRef pass);
+} // namespace un
+} // namespace mlir
+
 #endif // UN_DIALECT_UN_IR_UNOPS_H
