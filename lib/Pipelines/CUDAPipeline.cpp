@@ -9,7 +9,9 @@
 //     convert-un-to-gpu: coalesced 128-bit loads, shuffle/shared-memory
 //     reductions, fused statistics kernels; see docs/cuda.md);
 //     static f32 matmuls / batch_matmuls -> shared-memory tiled kernels
-//     (un-gpu-matmul: 64x64 block tiles, K steps of 16, 4x4 per thread);
+//     (un-gpu-matmul: 64x64 block tiles, K steps of 16, 4x4 per thread),
+//     or with matmul-library=cublaslt every f32/bf16/f16 matmul -> a call
+//     of the runtime's cuBLASLt entry point (tensor cores);
 //  2. whatever else is on tensors (epilogues, softmax, other matmuls) ->
 //     linalg -> one-shot bufferization (identity layouts at function
 //     boundaries, as in the CPU pipeline) -> parallel loops -> one
@@ -69,7 +71,10 @@ void un::buildUNToGPUKernelsPipeline(OpPassManager &pm,
   toGPU.smCount = options.smCount;
   toGPU.exactDivision = options.exactDivision;
   pm.addPass(createConvertUNToGPU(toGPU));
-  pm.addPass(createUNGPUMatmul());
+  UNGPUMatmulOptions matmul;
+  matmul.library = options.matmulLibrary;
+  matmul.tf32 = options.tf32;
+  pm.addPass(createUNGPUMatmul(matmul));
   addCleanup(pm);
   // Tensor-level ops around the un ops: the generic path.
   pm.addPass(createConvertElementwiseToLinalgPass());

@@ -30,10 +30,8 @@ pytestmark = [
 # Rank r holds [10 r, 10 r + 1, ...]; sums out of place, then in place.
 SUM_SCRIPT = """
 import ctypes, json, os, sys
-rt = ctypes.CDLL(sys.argv[1], mode=ctypes.RTLD_GLOBAL)
-rt.mgpuMemAlloc.restype = ctypes.c_void_p
-rt.mgpuMemAlloc.argtypes = [ctypes.c_uint64, ctypes.c_void_p, ctypes.c_bool]
-rt.mgpuMemcpy.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+import cuda_runtime_client as client
+rt = client.load(sys.argv[1])
 rt.un_cuda_sum_across_ranks_f32.argtypes = [ctypes.c_ssize_t] * 3
 rank, n = int(os.environ.get("RANK", "0")), int(sys.argv[2])
 host = (ctypes.c_float * n)(*[10.0 * rank + i for i in range(n)])
@@ -61,7 +59,8 @@ def job_env(tmp_path, fake_nccl, world, rank):
                UN_NCCL_LIBRARY=str(fake_nccl), UN_NCCL_ID_FILE=str(tmp_path / "nccl.id"),
                FAKE_NCCL_DIR=str(tmp_path), FAKE_NCCL_LOG=str(tmp_path / f"nccl.{rank}.log"),
                UN_NCCL_TIMEOUT_S="60",
-               PYTHONPATH=os.pathsep.join([str(ROOT / "python"), os.environ.get("PYTHONPATH", "")]))
+               PYTHONPATH=os.pathsep.join([str(ROOT / "python"), str(ROOT / "test" / "python"),
+                                           os.environ.get("PYTHONPATH", "")]))
     for name in ("WORLD_SIZE", "RANK", "PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE",
                  "OMPI_COMM_WORLD_RANK"):
         env.pop(name, None)
@@ -133,24 +132,11 @@ def test_a_job_it_cannot_join_is_a_clear_error(tmp_path, fake_nccl, problem, mes
 STEP_SCRIPT = """
 import ctypes, sys
 import numpy as np
-from un_mlir import memref
-rt = ctypes.CDLL(sys.argv[1], mode=ctypes.RTLD_GLOBAL)
-rt.mgpuMemAlloc.restype = ctypes.c_void_p
-rt.mgpuMemAlloc.argtypes = [ctypes.c_uint64, ctypes.c_void_p, ctypes.c_bool]
-rt.mgpuMemcpy.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+import cuda_runtime_client as client
+rt = client.load(sys.argv[1])
 step = ctypes.CDLL(sys.argv[2])
 T, C, MF, MB = 6, 16, 3, 2
-
-def device(array):
-    array = np.ascontiguousarray(array)
-    ptr = rt.mgpuMemAlloc(max(array.nbytes, 1), None, False)
-    rt.mgpuMemcpy(ptr, array.ctypes.data, array.nbytes, None)
-    desc = memref._descriptor_type(array.ndim)()
-    desc.allocated = desc.aligned = ptr
-    for i, size in enumerate(array.shape):
-        desc.sizes[i] = size
-        desc.strides[i] = int(np.prod(array.shape[i + 1:]))
-    return desc
+device = lambda array: client.device(rt, array)
 
 f32 = np.float32
 x, gy = np.ones((T, C), f32), np.ones((T, C), f32)

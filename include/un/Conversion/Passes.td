@@ -226,7 +226,7 @@ def UNGPUCollectives : Pass<"un-gpu-collectives", "::mlir::ModuleOp"> {
 }
 
 def UNGPUMatmul : Pass<"un-gpu-matmul", "::mlir::ModuleOp"> {
-  let summary = "Static f32 linalg.matmul / batch_matmul to tiled GPU kernels";
+  let summary = "linalg.matmul / batch_matmul to tiled GPU kernels or cuBLASLt calls";
   let description = [{
     Replaces every `linalg.matmul` and `linalg.batch_matmul` on tensors
     with static shapes, f32 operands and the default indexing maps by one
@@ -267,10 +267,36 @@ def UNGPUMatmul : Pass<"un-gpu-matmul", "::mlir::ModuleOp"> {
     }
     %c = bufferization.to_tensor %buf restrict writable : ...
     ```
+
+    With `library=cublaslt`, every matmul / batch_matmul with the default
+    maps, f32, bf16 or f16 inputs and an f32 result (or one of the inputs'
+    type), static or dynamic shapes, becomes instead a call of the CUDA
+    runtime's cuBLASLt entry point `un_cuda_matmul_<in>[_<out>][_tf32]`
+    on the operands' buffers (tensor cores for bf16 and f16, and for f32
+    with `tf32`; f32 without it is cuBLASLt's exact f32 path). A zero
+    `linalg.fill` init is the call's beta = 0; another init is filled or
+    copied into the result first and accumulated into. Dims that must agree
+    and are dynamic are asserted.
+
+    ```mlir
+    %buf = memref.alloc() : memref<197x1152xf32>
+    func.call @un_cuda_matmul_f32(%pa, %pb, %pbuf, %c1, %c197, %c1152,
+                                  %c384, %c0) : (index, ...) -> ()
+    ```
   }];
+  let options = [
+    Option<"library", "library", "std::string", "\"kernels\"",
+           "kernels: the tiled SGEMM kernels above (static f32 only); "
+           "cublaslt: calls of the runtime's cuBLASLt entry points">,
+    Option<"tf32", "tf32", "bool", "false",
+           "With library=cublaslt: f32 matmuls may round their inputs to "
+           "TF32 on tensor cores (about 1e-3 relative error)">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
-    "::mlir::gpu::GPUDialect", "::mlir::LLVM::LLVMDialect",
+    "::mlir::cf::ControlFlowDialect", "::mlir::func::FuncDialect",
+    "::mlir::gpu::GPUDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::LLVM::LLVMDialect", "::mlir::tensor::TensorDialect",
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect"
   ];

@@ -110,6 +110,18 @@ struct UNCUDAPipelineOptions
                      "default: multiply by the channel's reciprocal "
                      "(convert-un-to-gpu's exact-division)"),
       llvm::cl::init(false)};
+  Option<std::string> matmulLibrary{
+      *this, "matmul-library",
+      llvm::cl::desc("Matmuls as the project's tiled SGEMM kernels "
+                     "(kernels: static f32 only) or as calls of cuBLASLt "
+                     "through the runtime (cublaslt: tensor cores for bf16 "
+                     "and f16, loaded at run time; un-gpu-matmul's library)"),
+      llvm::cl::init("kernels")};
+  Option<bool> tf32{
+      *this, "tf32",
+      llvm::cl::desc("With matmul-library=cublaslt: f32 matmuls on TF32 "
+                     "tensor cores (about 1e-3 relative error)"),
+      llvm::cl::init(false)};
   Option<bool> unifiedMemory{
       *this, "unified-memory",
       llvm::cl::desc("Every buffer in managed memory, synchronous launches: "

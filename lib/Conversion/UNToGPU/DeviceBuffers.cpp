@@ -21,7 +21,8 @@
 //
 // Host-only buffers (e.g. a host copy of a device scalar) stay memref.alloc;
 // the buffers of un.sum_across_ranks are device buffers (NCCL reads and
-// writes them on the device).
+// writes them on the device), and so are those whose pointers are passed to
+// a callee marked `un.device_pointers` (the runtime's cuBLASLt matmul).
 //
 // It also frees buffers, because MLIR's ownership-based deallocation
 // rejects kernels (gpu.barrier and gpu.launch_func have unknown memory
@@ -33,6 +34,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Kernels.h"
 #include "un/Conversion/Passes.h"
 #include "un/Dialect/UN/IR/UNOps.h"
 
@@ -76,13 +78,31 @@ static llvm::SetVector<Value> aliasesOf(Value root) {
   return aliases;
 }
 
+/// True if `call` calls a function marked un.device_pointers.
+static bool callsDeviceLibrary(func::CallOp call) {
+  auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+      call, call.getCalleeAttr());
+  return callee && callee->hasAttr(un::gpukernels::kDevicePointersAttr);
+}
+
+/// True if `user` takes a buffer's pointer only for calls of functions
+/// marked un.device_pointers (they use it on the device during the call).
+static bool isDevicePointerUse(Operation *user) {
+  auto pointer = dyn_cast<memref::ExtractAlignedPointerAsIndexOp>(user);
+  return pointer && !pointer->use_empty() &&
+         llvm::all_of(pointer->getUsers(), [](Operation *use) {
+           auto call = dyn_cast<func::CallOp>(use);
+           return call && callsDeviceLibrary(call);
+         });
+}
+
 /// True if a kernel (or an all-reduce across processes, which NCCL runs on
-/// the device) reads or writes one of `aliases`.
+/// the device, or a device library call) reads or writes one of `aliases`.
 static bool reachesKernel(const llvm::SetVector<Value> &aliases) {
   for (Value v : aliases)
     for (Operation *user : v.getUsers())
       if (isa<gpu::LaunchFuncOp, un::SumAcrossRanksOp>(user) ||
-          user->getParentOfType<gpu::LaunchOp>())
+          user->getParentOfType<gpu::LaunchOp>() || isDevicePointerUse(user))
         return true;
   return false;
 }
@@ -90,7 +110,9 @@ static bool reachesKernel(const llvm::SetVector<Value> &aliases) {
 static bool launchesKernels(func::FuncOp func) {
   return func
       .walk([](Operation *op) {
-        return isa<gpu::LaunchFuncOp, gpu::LaunchOp>(op)
+        auto call = dyn_cast<func::CallOp>(op);
+        return isa<gpu::LaunchFuncOp, gpu::LaunchOp>(op) ||
+                       (call && callsDeviceLibrary(call))
                    ? WalkResult::interrupt()
                    : WalkResult::advance();
       })
@@ -108,7 +130,8 @@ static bool escapesOrFreed(const llvm::SetVector<Value> &aliases) {
       if (isa<ViewLikeOpInterface, memref::LoadOp, memref::DimOp,
               memref::ExtractStridedMetadataOp, memref::CopyOp, memref::CastOp,
               gpu::LaunchFuncOp, gpu::MemcpyOp, gpu::MemsetOp,
-              un::SumAcrossRanksOp>(user))
+              un::SumAcrossRanksOp>(user) ||
+          isDevicePointerUse(user))
         continue;
       if (auto store = dyn_cast<memref::StoreOp>(user))
         if (store.getMemRef() == v)

@@ -25,6 +25,7 @@
 #ifndef UN_LIB_CONVERSION_UNTOGPU_KERNELS_H
 #define UN_LIB_CONVERSION_UNTOGPU_KERNELS_H
 
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringSet.h"
 
@@ -162,6 +163,28 @@ void emitInputGrad(OpBuilder &b, Location loc, KernelContext &ctx, Value gy,
 /// y = scale * x + shift.
 void emitAffine(OpBuilder &b, Location loc, KernelContext &ctx, Value x,
                 Value scale, Value shift, Value y);
+
+/// On the callee of a runtime call: its index operands that come from
+/// memref.extract_aligned_pointer_as_index are device buffers that the
+/// call reads or writes and does not keep (un-gpu-device-buffers).
+constexpr StringLiteral kDevicePointersAttr = "un.device_pointers";
+
+/// True if `op` is a linalg.matmul or linalg.batch_matmul on tensors with
+/// the default indexing maps (no transposes or broadcasts).
+bool isPlainMatmul(linalg::LinalgOp op);
+
+/// True if `op` is a matmul / batch_matmul on tensors that the runtime's
+/// cuBLASLt entry points compute: default maps; f32, bf16 or f16 inputs of
+/// one type, an f32 result or one of the inputs' type; any shapes.
+bool isLibraryMatmul(linalg::LinalgOp op);
+
+/// The runtime's entry point for inputs of type `in` and a result of type
+/// `out`: un_cuda_matmul_<in>[_<out>][_tf32].
+std::string matmulLibraryFunction(Type in, Type out, bool tf32);
+
+/// Replaces `op` (isLibraryMatmul) by a call of the runtime's entry point
+/// on its buffers; with `tf32`, f32 matmuls may use TF32 tensor cores.
+LogicalResult lowerMatmulToLibraryCall(linalg::LinalgOp op, bool tf32);
 
 } // namespace gpukernels
 } // namespace un

@@ -224,14 +224,8 @@ static Value bufferOf(OpBuilder &b, Value v) {
 
 /// Static shapes, f32 everywhere, the default indexing maps.
 static bool isSupported(linalg::LinalgOp op) {
-  if (!op.hasPureTensorSemantics() || op->getNumResults() != 1)
+  if (!isPlainMatmul(op))
     return false;
-  if (auto matmul = dyn_cast<linalg::MatmulOp>(op.getOperation()))
-    if (matmul.hasUserDefinedMaps())
-      return false;
-  if (auto matmul = dyn_cast<linalg::BatchMatmulOp>(op.getOperation()))
-    if (matmul.hasUserDefinedMaps())
-      return false;
   for (Value v : op->getOperands()) {
     auto type = dyn_cast<RankedTensorType>(v.getType());
     if (!type || !type.hasStaticShape() || !type.getElementType().isF32() ||
@@ -290,9 +284,22 @@ static void lowerMatmul(linalg::LinalgOp op, KernelContext &ctx) {
 
 namespace {
 struct UNGPUMatmulPass : un::impl::UNGPUMatmulBase<UNGPUMatmulPass> {
+  using UNGPUMatmulBase::UNGPUMatmulBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    for (auto func : module.getOps<func::FuncOp>()) {
+    if (library != "kernels" && library != "cublaslt") {
+      mlir::emitError(module.getLoc(),
+                      "un-gpu-matmul: library must be 'kernels' or "
+                      "'cublaslt', not '")
+          << library << "'";
+      return signalPassFailure();
+    }
+    bool useLibrary = library == "cublaslt";
+    SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());
+    for (func::FuncOp func : funcs) {
+      if (func.isDeclaration())
+        continue;
       KernelContext ctx;
       ctx.prefix = func.getSymName().str();
       // Names that convert-un-to-gpu has given.
@@ -302,12 +309,19 @@ struct UNGPUMatmulPass : un::impl::UNGPUMatmulBase<UNGPUMatmulPass> {
       });
       SmallVector<linalg::LinalgOp> matmuls;
       func.walk([&](linalg::LinalgOp op) {
-        if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op.getOperation()) &&
-            isSupported(op))
+        if (!isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op.getOperation()))
+          return;
+        if (useLibrary ? isLibraryMatmul(op) : isSupported(op))
           matmuls.push_back(op);
       });
-      for (linalg::LinalgOp op : matmuls)
-        lowerMatmul(op, ctx);
+      for (linalg::LinalgOp op : matmuls) {
+        if (!useLibrary) {
+          lowerMatmul(op, ctx);
+          continue;
+        }
+        if (failed(lowerMatmulToLibraryCall(op, tf32)))
+          return signalPassFailure();
+      }
     }
   }
 };

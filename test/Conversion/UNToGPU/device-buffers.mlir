@@ -82,3 +82,43 @@ module attributes {gpu.container_module} {
     return
   }
 }
+
+// -----
+
+// Buffers whose pointers go to a callee marked un.device_pointers (the
+// runtime's cuBLASLt matmul) are device buffers, even in a function that
+// launches no kernel, and the call does not keep them: freed after it.
+// A pointer passed to an unmarked callee leaves its buffer on the host and
+// unfreed (it may be kept).
+// CHECK-LABEL: func.func @library_call
+// CHECK: %[[A:.*]] = gpu.alloc  () : memref<4x8xf32>
+// CHECK: %[[C:.*]] = gpu.alloc  () : memref<4x4xf32>
+// CHECK: %[[H:.*]] = memref.alloc() : memref<4xf32>
+// CHECK: gpu.memcpy  %[[A]], %arg0
+// CHECK: call @un_cuda_matmul_f32
+// CHECK: call @keeps
+// CHECK: gpu.memcpy  %arg2, %[[C]]
+// CHECK-DAG: gpu.dealloc  %[[A]]
+// CHECK-DAG: gpu.dealloc  %[[C]]
+// CHECK-NOT: memref.dealloc %[[H]]
+// CHECK: return
+func.func private @un_cuda_matmul_f32(index, index, index, index, index, index, index, index) attributes {un.device_pointers}
+func.func private @keeps(index)
+func.func @library_call(%arg0: memref<4x8xf32>, %arg1: memref<8x4xf32>, %arg2: memref<4x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %a = memref.alloc() : memref<4x8xf32>
+  %c = memref.alloc() : memref<4x4xf32>
+  %h = memref.alloc() : memref<4xf32>
+  memref.copy %arg0, %a : memref<4x8xf32> to memref<4x8xf32>
+  %pa = memref.extract_aligned_pointer_as_index %a : memref<4x8xf32> -> index
+  %pb = memref.extract_aligned_pointer_as_index %arg1 : memref<8x4xf32> -> index
+  %pc = memref.extract_aligned_pointer_as_index %c : memref<4x4xf32> -> index
+  func.call @un_cuda_matmul_f32(%pa, %pb, %pc, %c1, %c4, %c4, %c8, %c0) : (index, index, index, index, index, index, index, index) -> ()
+  %ph = memref.extract_aligned_pointer_as_index %h : memref<4xf32> -> index
+  func.call @keeps(%ph) : (index) -> ()
+  memref.copy %c, %arg2 : memref<4x4xf32> to memref<4x4xf32>
+  return
+}

@@ -1,0 +1,302 @@
+//===- Matmul.cpp - Matmuls on tensor cores through cuBLASLt ----*- C++ -*-===//
+//
+// Part of the un-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The entry points that un-gpu-matmul{library=cublaslt} calls:
+//
+//   un_cuda_matmul_<in>[_<out>][_tf32](a, b, c, batch, m, n, k, accumulate)
+//
+// C[batch][m][n] = A[batch][m][k] B[batch][k][n] (+ C when accumulate is 1),
+// every matrix row-major and contiguous on the device; inputs f32, bf16 or
+// f16, the result f32 or the inputs' type; f32 accumulation (the compute
+// type CUBLAS_COMPUTE_32F, or 32F_FAST_TF32 for _tf32).
+//
+// - cuBLASLt is loaded with dlopen on the first call (UN_CUBLASLT_LIBRARY,
+//   else libcublasLt.so.13: the library PyTorch's CUDA 13 wheels carry in
+//   nvidia/cu13/lib, or the toolkit's), so the runtime builds and runs
+//   programs without matmul calls without it.
+// - cuBLASLt is column-major: a row-major C = A B is the column-major
+//   C^T = B^T A^T, so B is passed as its first operand and A as its second,
+//   neither transposed.
+// - A plan (descriptors and the heuristic's algorithm) is made once per
+//   shape and type and kept (up to kMaxPlans; beyond that, made per call).
+//   One 32 MiB device workspace, as cuBLAS recommends for Hopper.
+// - The call is enqueued on the harness' stream when one is installed,
+//   else on a stream of its own after the kernels before it finished
+//   (gpu-async-region waits before the call), and waited for.
+// Every failure is fatal, with a message that names the call.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Runtime.h"
+
+#include <cublasLt.h>
+#include <dlfcn.h>
+#include <pthread.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+
+namespace {
+
+struct CublasLt {
+  decltype(&cublasLtCreate) create;
+  decltype(&cublasLtGetStatusString) statusString;
+  decltype(&cublasLtMatmulDescCreate) descCreate;
+  decltype(&cublasLtMatmulDescDestroy) descDestroy;
+  decltype(&cublasLtMatrixLayoutCreate) layoutCreate;
+  decltype(&cublasLtMatrixLayoutSetAttribute) layoutSetAttribute;
+  decltype(&cublasLtMatrixLayoutDestroy) layoutDestroy;
+  decltype(&cublasLtMatmulPreferenceCreate) preferenceCreate;
+  decltype(&cublasLtMatmulPreferenceSetAttribute) preferenceSetAttribute;
+  decltype(&cublasLtMatmulPreferenceDestroy) preferenceDestroy;
+  decltype(&cublasLtMatmulAlgoGetHeuristic) heuristic;
+  decltype(&cublasLtMatmul) matmul;
+};
+
+/// What a plan is for.
+struct PlanKey {
+  cudaDataType_t in, out;
+  cublasComputeType_t compute;
+  int64_t batch, m, n, k;
+
+  bool operator==(const PlanKey &o) const {
+    return in == o.in && out == o.out && compute == o.compute &&
+           batch == o.batch && m == o.m && n == o.n && k == o.k;
+  }
+};
+
+struct Plan {
+  PlanKey key = {};
+  cublasLtMatmulDesc_t desc = nullptr;
+  cublasLtMatrixLayout_t first = nullptr, second = nullptr, result = nullptr;
+  cublasLtMatmulAlgo_t algo = {};
+};
+
+constexpr int kMaxPlans = 128;
+constexpr size_t kWorkspaceBytes = size_t(32) << 20;
+
+struct MatmulState {
+  pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+  bool initialized = false;
+  CublasLt lt = {};
+  cublasLtHandle_t handle = nullptr;
+  CUdeviceptr workspace = 0;
+  CUstream stream = nullptr;
+  Plan plans[kMaxPlans];
+  int planCount = 0;
+};
+
+MatmulState theMatmulState; // constant-initialized
+
+void *symbol(void *library, const char *path, const char *name) {
+  void *found = dlsym(library, name);
+  if (!found) {
+    fprintf(stderr, "un_cuda_runtime: %s has no %s\n", path, name);
+    abort();
+  }
+  return found;
+}
+
+CublasLt loadCublasLt() {
+  const char *path = getenv("UN_CUBLASLT_LIBRARY");
+  if (!path || !*path)
+    path = "libcublasLt.so.13";
+  void *library = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+  if (!library) {
+    fprintf(stderr,
+            "un_cuda_runtime: matmuls compiled with "
+            "matmul-library=cublaslt need cuBLASLt: could not load %s (%s); "
+            "install it (PyPI: nvidia-cublas, or PyTorch's CUDA wheels) and "
+            "put it on the loader's path or name it in "
+            "UN_CUBLASLT_LIBRARY\n",
+            path, dlerror());
+    abort();
+  }
+  CublasLt lt;
+#define UN_LOAD(field, name)                                                   \
+  lt.field = reinterpret_cast<decltype(lt.field)>(symbol(library, path, name))
+  UN_LOAD(create, "cublasLtCreate");
+  UN_LOAD(statusString, "cublasLtGetStatusString");
+  UN_LOAD(descCreate, "cublasLtMatmulDescCreate");
+  UN_LOAD(descDestroy, "cublasLtMatmulDescDestroy");
+  UN_LOAD(layoutCreate, "cublasLtMatrixLayoutCreate");
+  UN_LOAD(layoutSetAttribute, "cublasLtMatrixLayoutSetAttribute");
+  UN_LOAD(layoutDestroy, "cublasLtMatrixLayoutDestroy");
+  UN_LOAD(preferenceCreate, "cublasLtMatmulPreferenceCreate");
+  UN_LOAD(preferenceSetAttribute, "cublasLtMatmulPreferenceSetAttribute");
+  UN_LOAD(preferenceDestroy, "cublasLtMatmulPreferenceDestroy");
+  UN_LOAD(heuristic, "cublasLtMatmulAlgoGetHeuristic");
+  UN_LOAD(matmul, "cublasLtMatmul");
+#undef UN_LOAD
+  return lt;
+}
+
+void checkLt(const CublasLt &lt, cublasStatus_t status, const char *what,
+             const PlanKey &key) {
+  if (status == CUBLAS_STATUS_SUCCESS)
+    return;
+  fprintf(stderr,
+          "un_cuda_runtime: %s failed for the matmul batch %lld, M %lld, "
+          "N %lld, K %lld (cudaDataType %d -> %d, compute %d): %s\n",
+          what, static_cast<long long>(key.batch),
+          static_cast<long long>(key.m), static_cast<long long>(key.n),
+          static_cast<long long>(key.k), static_cast<int>(key.in),
+          static_cast<int>(key.out), static_cast<int>(key.compute),
+          lt.statusString ? lt.statusString(status) : "?");
+  abort();
+}
+
+/// A column-major rows x cols layout with leading dimension `rows`,
+/// `batch` of them `rows * cols` elements apart.
+cublasLtMatrixLayout_t layout(const CublasLt &lt, const PlanKey &key,
+                              cudaDataType_t type, int64_t rows, int64_t cols) {
+  cublasLtMatrixLayout_t l = nullptr;
+  checkLt(lt, lt.layoutCreate(&l, type, rows, cols, rows),
+          "cublasLtMatrixLayoutCreate", key);
+  int32_t count = static_cast<int32_t>(key.batch);
+  int64_t stride = rows * cols;
+  checkLt(lt,
+          lt.layoutSetAttribute(l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count,
+                                sizeof(count)),
+          "cublasLtMatrixLayoutSetAttribute", key);
+  checkLt(lt,
+          lt.layoutSetAttribute(l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET,
+                                &stride, sizeof(stride)),
+          "cublasLtMatrixLayoutSetAttribute", key);
+  return l;
+}
+
+/// Descriptors and the heuristic's best algorithm for `key`.
+Plan makePlan(MatmulState &s, const PlanKey &key) {
+  const CublasLt &lt = s.lt;
+  Plan plan;
+  plan.key = key;
+  checkLt(lt, lt.descCreate(&plan.desc, key.compute, CUDA_R_32F),
+          "cublasLtMatmulDescCreate", key);
+  // Column-major C^T [n x m] = B^T [n x k] * A^T [k x m].
+  plan.first = layout(lt, key, key.in, key.n, key.k);
+  plan.second = layout(lt, key, key.in, key.k, key.m);
+  plan.result = layout(lt, key, key.out, key.n, key.m);
+  cublasLtMatmulPreference_t preference = nullptr;
+  checkLt(lt, lt.preferenceCreate(&preference),
+          "cublasLtMatmulPreferenceCreate", key);
+  size_t workspace = kWorkspaceBytes;
+  checkLt(lt,
+          lt.preferenceSetAttribute(preference,
+                                    CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                                    &workspace, sizeof(workspace)),
+          "cublasLtMatmulPreferenceSetAttribute", key);
+  cublasLtMatmulHeuristicResult_t result = {};
+  int found = 0;
+  checkLt(lt,
+          lt.heuristic(s.handle, plan.desc, plan.first, plan.second,
+                       plan.result, plan.result, preference, 1, &result,
+                       &found),
+          "cublasLtMatmulAlgoGetHeuristic", key);
+  lt.preferenceDestroy(preference);
+  if (found < 1)
+    checkLt(lt, CUBLAS_STATUS_NOT_SUPPORTED,
+            "cublasLtMatmulAlgoGetHeuristic (no algorithm)", key);
+  plan.algo = result.algo;
+  return plan;
+}
+
+void destroyPlan(const CublasLt &lt, Plan &plan) {
+  lt.layoutDestroy(plan.first);
+  lt.layoutDestroy(plan.second);
+  lt.layoutDestroy(plan.result);
+  lt.descDestroy(plan.desc);
+}
+
+size_t elementBytes(cudaDataType_t type) { return type == CUDA_R_32F ? 4 : 2; }
+
+void matmul(cudaDataType_t in, cudaDataType_t out, cublasComputeType_t compute,
+            intptr_t a, intptr_t b, intptr_t c, int64_t batch, int64_t m,
+            int64_t n, int64_t k, int64_t accumulate) {
+  PlanKey key = {in, out, compute, batch, m, n, k};
+  if (batch < 0 || m < 0 || n < 0 || k < 0 || batch > INT32_MAX) {
+    fprintf(stderr,
+            "un_cuda_runtime: matmul of batch %lld, M %lld, N %lld, "
+            "K %lld: sizes out of range\n",
+            static_cast<long long>(batch), static_cast<long long>(m),
+            static_cast<long long>(n), static_cast<long long>(k));
+    abort();
+  }
+  if (batch == 0 || m == 0 || n == 0)
+    return;
+  un_cuda::ensureContext();
+  MatmulState &s = theMatmulState;
+  pthread_mutex_lock(&s.mutex);
+  CUstream stream = un_cuda::userStream();
+  bool wait = !stream || un_cuda::synchronous();
+  if (!stream) {
+    if (!s.stream)
+      CHECK(cuStreamCreate(&s.stream, CU_STREAM_NON_BLOCKING));
+    stream = s.stream;
+  }
+  if (k == 0) {
+    // An empty sum: C stays (accumulate) or becomes 0 (in 16-bit words:
+    // every element type is 2 or 4 bytes).
+    if (!accumulate)
+      CHECK(cuMemsetD16Async(
+          static_cast<CUdeviceptr>(c), 0,
+          static_cast<size_t>(batch * m * n) * elementBytes(out) / 2, stream));
+  } else {
+    if (!s.initialized) {
+      s.lt = loadCublasLt();
+      checkLt(s.lt, s.lt.create(&s.handle), "cublasLtCreate", key);
+      CHECK(cuMemAlloc(&s.workspace, kWorkspaceBytes));
+      s.initialized = true;
+    }
+    Plan *plan = nullptr;
+    for (int i = 0; i < s.planCount && !plan; ++i)
+      if (s.plans[i].key == key)
+        plan = &s.plans[i];
+    Plan transient;
+    if (!plan) {
+      transient = makePlan(s, key);
+      plan = &transient;
+      if (s.planCount < kMaxPlans)
+        plan = &(s.plans[s.planCount++] = transient);
+    }
+    float alpha = 1.0f, beta = accumulate ? 1.0f : 0.0f;
+    checkLt(s.lt,
+            s.lt.matmul(s.handle, plan->desc, &alpha,
+                        reinterpret_cast<const void *>(b), plan->first,
+                        reinterpret_cast<const void *>(a), plan->second, &beta,
+                        reinterpret_cast<const void *>(c), plan->result,
+                        reinterpret_cast<void *>(c), plan->result, &plan->algo,
+                        reinterpret_cast<void *>(s.workspace), kWorkspaceBytes,
+                        reinterpret_cast<cudaStream_t>(stream)),
+            "cublasLtMatmul", key);
+    if (plan == &transient)
+      destroyPlan(s.lt, transient);
+  }
+  pthread_mutex_unlock(&s.mutex);
+  if (wait)
+    CHECK(cuStreamSynchronize(stream));
+}
+
+} // namespace
+
+#define UN_MATMUL_ENTRY(name, in, out, compute)                                \
+  UN_CUDA_EXPORT void name(intptr_t a, intptr_t b, intptr_t c, int64_t batch,  \
+                           int64_t m, int64_t n, int64_t k,                    \
+                           int64_t accumulate) {                               \
+    matmul(in, out, compute, a, b, c, batch, m, n, k, accumulate);             \
+  }
+
+UN_MATMUL_ENTRY(un_cuda_matmul_f32, CUDA_R_32F, CUDA_R_32F, CUBLAS_COMPUTE_32F)
+UN_MATMUL_ENTRY(un_cuda_matmul_f32_tf32, CUDA_R_32F, CUDA_R_32F,
+                CUBLAS_COMPUTE_32F_FAST_TF32)
+UN_MATMUL_ENTRY(un_cuda_matmul_bf16, CUDA_R_16BF, CUDA_R_16BF,
+                CUBLAS_COMPUTE_32F)
+UN_MATMUL_ENTRY(un_cuda_matmul_bf16_f32, CUDA_R_16BF, CUDA_R_32F,
+                CUBLAS_COMPUTE_32F)
+UN_MATMUL_ENTRY(un_cuda_matmul_f16, CUDA_R_16F, CUDA_R_16F, CUBLAS_COMPUTE_32F)
+UN_MATMUL_ENTRY(un_cuda_matmul_f16_f32, CUDA_R_16F, CUDA_R_32F,
+                CUBLAS_COMPUTE_32F)
