@@ -14,9 +14,11 @@
 # Ahead of time: make_artifacts.py writes the MLIR (destination-passing
 # functions for every CPU integration sequence and for the benchmarks);
 # un-opt --un-cuda-pipeline lowers it to host LLVM with the kernels'
-# fatbin (cubin for $UN_CUDA_CHIP + PTX) embedded; mlir-translate and llc
-# make one object file; the harnesses link it with the runtime and the
-# driver API (the toolkit's stub libcuda.so; the real one is found there).
+# fatbin (cubin for $UN_CUDA_CHIP + PTX) embedded (the blocks-*.mlir files
+# with the pipeline options on their first line: cuBLASLt matmuls);
+# mlir-translate and llc make object files; the harnesses link them with the
+# runtime and the driver API (the toolkit's stub libcuda.so; the real one is
+# found there; cuBLASLt is loaded by the runtime when a block calls it).
 # With --emulate (self-test, no GPU needed), un_gpu_check is built from the
 # same MLIR lowered with un-gpu-emulation-pipeline (kernels run on the host)
 # and linked with a host stand-in of the driver API; run
@@ -77,7 +79,7 @@ PY
     "$ROOT/bench/gpu/harness/un_gpu_check.c" "$ROOT/bench/gpu/harness/emulated_cuda.c" \
     "$OUT/obj/kernels.o" -L"$LLVM_LIB" -lmlir_c_runner_utils -ldl -lm -rdynamic \
     -Wl,-rpath,"$LLVM_LIB" -o "$OUT/un_gpu_check"
-  rm -rf "$OUT/obj" "$OUT/kernels.mlir" "$OUT/blocks.c"
+  rm -rf "$OUT/obj" "$OUT/kernels.mlir" "$OUT/blocks.c" "$OUT"/blocks-*.mlir
   echo "built $OUT/un_gpu_check (emulated kernels)"
   exit 0
 fi
@@ -87,6 +89,20 @@ echo "un-opt --un-cuda-pipeline (chip=$CHIP, fatbin)"
   --un-cuda-pipeline="chip=$CHIP features=+ptx80 format=fatbin" -o "$OUT/obj/kernels.llvm.mlir"
 "$LLVM_BIN/mlir-translate" --mlir-to-llvmir "$OUT/obj/kernels.llvm.mlir" -o "$OUT/obj/kernels.ll"
 "$LLVM_BIN/llc" -O3 -filetype=obj -relocation-model=pic "$OUT/obj/kernels.ll" -o "$OUT/obj/kernels.o"
+OBJECTS=("$OUT/obj/kernels.o")
+# The blocks whose matmuls run another way (cuBLASLt): their own options.
+for file in "$OUT"/blocks-*.mlir; do
+  variant=$(basename "$file" .mlir)
+  options=$(sed -n '1s|^// options: ||p' "$file")
+  echo "un-opt --un-cuda-pipeline ($options) for $variant"
+  "$BUILD/bin/un-opt" "$file" \
+    --un-cuda-pipeline="chip=$CHIP features=+ptx80 format=fatbin $options" \
+    -o "$OUT/obj/$variant.llvm.mlir"
+  "$LLVM_BIN/mlir-translate" --mlir-to-llvmir "$OUT/obj/$variant.llvm.mlir" -o "$OUT/obj/$variant.ll"
+  "$LLVM_BIN/llc" -O3 -filetype=obj -relocation-model=pic "$OUT/obj/$variant.ll" \
+    -o "$OUT/obj/$variant.o"
+  OBJECTS+=("$OUT/obj/$variant.o")
+done
 
 cp "$BUILD/lib/libun_cuda_runtime.so" "$OUT/lib/"
 for exe in un_gpu_check un_gpu_bench; do
@@ -94,13 +110,13 @@ for exe in un_gpu_check un_gpu_bench; do
   extra=()
   [ "$exe" = un_gpu_bench ] && extra=("$OUT/blocks.c")
   "$CC" -O2 -std=c11 -D_GNU_SOURCE -I"$CUDA_HOME/include" -I"$ROOT/bench/gpu/harness" \
-    "$ROOT/bench/gpu/harness/$exe.c" "${extra[@]}" "$OUT/obj/kernels.o" \
+    "$ROOT/bench/gpu/harness/$exe.c" "${extra[@]}" "${OBJECTS[@]}" \
     -L"$OUT/lib" -lun_cuda_runtime -L"$STUBS" -lcuda -ldl -lm \
     -rdynamic -Wl,-rpath,'$ORIGIN/lib' -o "$OUT/$exe"
 done
 cp "$ROOT/bench/gpu/run.sh" "$ROOT/bench/gpu/summarize.py" "$ROOT/bench/gpu/torch_layernorm.py" \
   "$ROOT/bench/gpu/torch_block.py" "$ROOT/bench/torch_encoder.py" "$OUT/"
-rm -rf "$OUT/obj" "$OUT/kernels.mlir" "$OUT/blocks.c"
+rm -rf "$OUT/obj" "$OUT/kernels.mlir" "$OUT/blocks.c" "$OUT"/blocks-*.mlir
 
 size=$(du -sk "$OUT" | cut -f1)
 echo "built $OUT ($((size / 1024)) MiB):"

@@ -17,12 +17,17 @@ writes into DIR:
     ViT-S (8x197x384) and BERT-base (8x512x768), f32 and bf16;
   - UN-folded Transformer blocks (`un-inference-pipeline`, the weights
     already prepared): `block_<kind>_b<batch>_folded_dps` for ViT-S
-    (197 tokens) and BERT-base (128 tokens), batch 1 and 8;
-* blocks.c: a C call of each block (un_gpu_bench links it) and
-  check/blocks.txt, each block's argument shapes; check/block_<key>.bin,
-  the output of the block compiled for the CPU on the inputs that
-  un_gpu_bench makes (`fill`: a hash of the argument and element index),
-  for the batch-1 blocks;
+    (197 tokens) and BERT-base (128 tokens), batch 1 and 8, with the
+    project's matmul kernels;
+* blocks-<variant>.mlir: the same blocks for the other ways of running
+  their matmuls (BLOCK_VARIANTS: cuBLASLt in f32, cuBLASLt with TF32),
+  `block_<kind>_b<batch>_<variant>_folded_dps`; the first line names the
+  un-cuda-pipeline options to compile the file with;
+* blocks.c: a C call of each block (un_gpu_bench links it), with the check
+  file it is compared with and the tolerance; check/blocks.txt, each
+  block's argument shapes; check/block_<key>.bin, the output of the block
+  compiled for the CPU on the inputs that un_gpu_bench makes (`fill`: a
+  hash of the argument and element index), for the batch-1 blocks;
 * check/manifest.txt and check/<case>.p<k>.bin: what un_gpu_check runs and
   its inputs (see harness/un_gpu_check.c for the format);
 * check/<case>.mlir: the CPU integration test files, whose `// EXPECTED:`
@@ -267,32 +272,49 @@ def _function_text(text, name):
     return text[start:end].replace("\n  ", "\n") + "\n"
 
 
+# Ways of running the blocks' matmuls: (key suffix, un-cuda-pipeline options,
+# tolerance of the check: max error over max |y| against the CPU). TF32
+# rounds the matmuls' inputs to 10-bit mantissas.
+BLOCK_VARIANTS = [
+    ("", "", 1e-3),
+    ("cublaslt", "matmul-library=cublaslt", 1e-3),
+    ("tf32", "matmul-library=cublaslt tf32=true", 1e-2),
+]
+
+
 def block_functions(out):
-    """The folded blocks, their C calls (blocks.c), shapes and expected
-    outputs."""
-    funcs, manifest = [], []
-    calls, table = [], []
+    """The folded blocks with the project's matmul kernels (returned, for
+    kernels.mlir), the other variants' files, their C calls (blocks.c),
+    shapes and expected outputs."""
+    texts = {variant: [] for variant, _, _ in BLOCK_VARIANTS}
+    manifest, calls, table = [], [], []
     for key, (kind, dims) in BLOCKS.items():
-        name = "block_" + key.replace("-", "_")
-        proc = subprocess.run(
-            [un_tool("un-opt"), "--un-inference-pipeline", "--mlir-print-local-scope"],
-            input=blocks.block_mlir(kind, "un", dims, name=name), capture_output=True,
-            text=True, check=True)
-        folded = proc.stdout
-        fn = f"{name}_folded"
-        _, arg_types, result_types = harness.signature(folded, fn)
-        shapes = [harness.TensorType(t).shape for t in arg_types + result_types]
-        funcs.append(_function_text(folded, fn))
-        funcs.append(harness.dps_wrapper(fn, arg_types, result_types))
-        manifest.append(f"block {key} {len(shapes)}")
-        manifest += [f"arg {len(sh)} " + " ".join(map(str, sh)) for sh in shapes]
-        params = ", ".join("void *" for _ in shapes)
-        args = ", ".join(f"d[{i}]" for i in range(len(shapes)))
-        calls.append(f"void _mlir_ciface_{fn}_dps({params});\n"
-                     f"static void call_{name}(void **d) {{ _mlir_ciface_{fn}_dps({args}); }}\n")
-        table.append(f'  {{"{key}", {len(shapes)}, call_{name}}},')
-        if dims.batch == 1:
+        base = "block_" + key.replace("-", "_")
+        folded = None
+        for variant, _, tolerance in BLOCK_VARIANTS:
+            name = base + (f"_{variant}" if variant else "")
+            proc = subprocess.run(
+                [un_tool("un-opt"), "--un-inference-pipeline", "--mlir-print-local-scope"],
+                input=blocks.block_mlir(kind, "un", dims, name=name), capture_output=True,
+                text=True, check=True)
+            folded = proc.stdout
+            fn = f"{name}_folded"
+            _, arg_types, result_types = harness.signature(folded, fn)
+            shapes = [harness.TensorType(t).shape for t in arg_types + result_types]
+            texts[variant] += [_function_text(folded, fn),
+                               harness.dps_wrapper(fn, arg_types, result_types)]
+            full_key = key + (f"-{variant}" if variant else "")
+            manifest.append(f"block {full_key} {len(shapes)}")
+            manifest += [f"arg {len(sh)} " + " ".join(map(str, sh)) for sh in shapes]
+            params = ", ".join("void *" for _ in shapes)
+            args = ", ".join(f"d[{i}]" for i in range(len(shapes)))
+            calls.append(f"void _mlir_ciface_{fn}_dps({params});\n"
+                         f"static void call_{name}(void **d) {{ _mlir_ciface_{fn}_dps({args}); }}\n")
+            table.append(f'  {{"{full_key}", "{key}", {tolerance:g}, {len(shapes)}, '
+                         f'call_{name}}},')
+        if dims.batch == 1:  # the variants compute the same block
             with tempfile.TemporaryDirectory() as tmp:
+                fn = f"{name}_folded"
                 compiled = harness.compile_module(folded, [fn], pathlib.Path(tmp) / "b.so")
                 inputs = [fill(a, sh) for a, sh in enumerate(shapes[:-1])]
                 (y,) = compiled[fn](*inputs)
@@ -302,8 +324,13 @@ def block_functions(out):
         "/* Generated by bench/gpu/make_artifacts.py: a call of each UN-folded block. */\n"
         '#include "blocks.h"\n\n' + "".join(calls)
         + "\nconst BlockCall un_block_calls[] = {\n" + "\n".join(table)
-        + "\n  {0, 0, 0},\n};\n")
-    return funcs
+        + "\n  {0, 0, 0, 0, 0},\n};\n")
+    for variant, options, _ in BLOCK_VARIANTS:
+        if variant:
+            (out / f"blocks-{variant}.mlir").write_text(
+                f"// options: {options}\n// Generated by bench/gpu/make_artifacts.py.\n\n"
+                + "\n".join(texts[variant]))
+    return texts[""]
 
 
 def main(argv=None):

@@ -14,10 +14,12 @@
 # 2. un_gpu_bench: UN forward/backward/step/inference at ViT-S and BERT-base,
 #    f32 and bf16, and a plain device copy (the bandwidth ceiling); then the
 #    UN-folded ViT-S and BERT-base blocks, batch 1 and 8 (batch 1 checked
-#    against the block compiled for the CPU);
+#    against the block compiled for the CPU), with the project's matmul
+#    kernels, with cuBLASLt (f32) and with cuBLASLt on TF32 tensor cores;
 # 3. torch_layernorm.py: PyTorch's LayerNorm forward/backward at the same
 #    shapes, and its copy;
-# 4. torch_block.py: the same blocks with LayerNorm in PyTorch eager.
+# 4. torch_block.py: the same blocks with LayerNorm in PyTorch eager, f32
+#    (TF32 off), TF32 and bf16.
 # Every case and every benchmark configuration runs in a process of its own
 # with a time limit, so a CUDA error (which aborts the process) or a hang
 # loses that one only. The results file (summarize.py) is rewritten after
@@ -29,6 +31,22 @@ RESULTS=${1:-${OUT:-$HERE}/results.json}
 ITERS=${ITERS:-200}
 WORK=$(mktemp -d)
 export LD_LIBRARY_PATH=$HERE/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+# The blocks with cuBLASLt matmuls load the library PyTorch's wheels carry
+# (UN_CUBLASLT_LIBRARY, when not set already).
+if [ -z "${UN_CUBLASLT_LIBRARY:-}" ]; then
+  UN_CUBLASLT_LIBRARY=$(python3 - <<'PY' 2>/dev/null
+import glob, os, site
+roots = site.getsitepackages() + [site.getusersitepackages()]
+for pattern in ("nvidia/**/libcublasLt.so.*", "torch/lib/libcublasLt.so.*"):
+    for root in roots:
+        found = sorted(glob.glob(os.path.join(root, pattern), recursive=True))
+        if found:
+            print(found[-1])
+            raise SystemExit
+PY
+)
+  export UN_CUBLASLT_LIBRARY
+fi
 cd "$HERE"
 summarize() { python3 summarize.py "$WORK" "$RESULTS" > "$WORK/summary.txt"; }
 

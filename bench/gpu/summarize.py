@@ -60,11 +60,18 @@ def main(work, results):
             c = checks_by_block.get(r["block"])
             check = (f", max error {c['of_max']:.2g} of max |y| "
                      f"({'ok' if c['ok'] else 'WRONG'})") if c else ""
-            ln = torch_blocks.get(r["block"])
-            versus = (f"; LayerNorm block (PyTorch eager) {ln['us']:.1f} us, UN/LN time "
-                      f"{r['us'] / ln['us']:.2f}") if ln else ""
+            # Against PyTorch at the same precision: f32 (TF32 off) for the
+            # project's kernels and cuBLASLt f32, TF32 for cuBLASLt TF32.
+            key = r["block"].removesuffix("-cublaslt")
+            ln = torch_blocks.get(key)
+            versus = (f"; LayerNorm block (PyTorch eager{' TF32' if key.endswith('-tf32') else ''})"
+                      f" {ln['us']:.1f} us, UN/LN time {r['us'] / ln['us']:.2f}") if ln else ""
             summary.append(f"UN-folded block {r['block']} {r['dims']}: {r['us']:.1f} us{check}"
                            f"{versus}")
+    for r in torch_blocks.values():
+        if r["block"].endswith("-bf16"):
+            summary.append(f"LayerNorm block (PyTorch eager bf16) {r['block']} {r['dims']}: "
+                           f"{r['us']:.1f} us")
     for r in bench:
         if r.get("kind") == "copy":
             summary.append(f"copy {r['bytes']} bytes: {r['us']:.2f} us, {r['gbps']:.0f} GB/s")

@@ -5,9 +5,11 @@
 
 Prints JSON lines like un_gpu_bench: for each block of un_gpu_bench
 (ViT-S with 197 tokens and BERT-base with 128, batch 1 and 8; the same
-layers, with nn.LayerNorm where UN was folded away: torch_encoder.py), f32,
-eval mode, the time per call of PyTorch eager, measured with CUDA events
-around ITERS back-to-back calls after warm-up.
+layers, with nn.LayerNorm where UN was folded away: torch_encoder.py), eval
+mode, the time per call of PyTorch eager, measured with CUDA events around
+ITERS back-to-back calls after warm-up: in f32 with TF32 off (key as
+un_gpu_bench's), with TF32 matmuls (`<key>-tf32`) and in bf16
+(`<key>-bf16`).
 """
 import json
 import sys
@@ -32,11 +34,16 @@ def main():
         d = SimpleNamespace(**config)
         block = EncoderBlock(d.kind, d, lambda C: nn.LayerNorm(C)).to(dev).eval()
         x = torch.randn(batch, d.tokens, d.channels, device=dev)
-        with torch.inference_mode():
-            seconds = time_calls(lambda: block(x), iters)
-        print(json.dumps({"kind": "torch_block", "block": key,
-                          "dims": [batch, d.tokens, d.channels], "us": seconds * 1e6}))
-        sys.stdout.flush()
+        for suffix, dtype, tf32 in (("", torch.float32, False), ("-tf32", torch.float32, True),
+                                    ("-bf16", torch.bfloat16, False)):
+            torch.backends.cuda.matmul.allow_tf32 = tf32
+            torch.backends.cudnn.allow_tf32 = tf32
+            model, inputs = block.to(dtype), x.to(dtype)
+            with torch.inference_mode():
+                seconds = time_calls(lambda: model(inputs), iters)
+            print(json.dumps({"kind": "torch_block", "block": key + suffix,
+                              "dims": [batch, d.tokens, d.channels], "us": seconds * 1e6}))
+            sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -35,3 +35,17 @@ def require_native():
 
     compiler.native()  # ImportError with a hint if the build lacks it
     return compiler
+
+
+CUDA_INCLUDE = pathlib.Path(os.environ.get("CUDA_HOME", "/usr/local/cuda")) / "include"
+
+
+def build_fake_cublaslt(folder):
+    """test/python/fake_cublaslt.c built as folder/libcublasLt.so.13 (needs
+    the CUDA toolkit's cublasLt.h); returns its path."""
+    import subprocess
+
+    lib = pathlib.Path(folder) / "libcublasLt.so.13"
+    subprocess.run(["cc", "-O1", "-shared", "-fPIC", f"-I{CUDA_INCLUDE}", "-o", str(lib),
+                    str(ROOT / "test" / "python" / "fake_cublaslt.c"), "-ldl"], check=True)
+    return lib

@@ -7,9 +7,10 @@ requirements of the GPU machine.
 The fake driver is not part of the project: point UN_FAKECUDA_DIR at a
 folder holding one (CI does); without it those tests skip. Kernels do not
 execute under it, so the values fail their checks; what must hold is that
-every case and every benchmark (the UN-folded Transformer blocks included)
-ran to its end, each in its own process, with no fault, no bad launch,
-and the results written under $OUT."""
+every case and every benchmark (the UN-folded Transformer blocks included,
+with the project's matmul kernels and with cuBLASLt calls, here a fake
+cuBLASLt: test/python/fake_cublaslt.c) ran to its end, each in its own
+process, with no fault, no bad launch, and the results written under $OUT."""
 import json
 import os
 import pathlib
@@ -19,7 +20,7 @@ import subprocess
 
 import pytest
 
-from conftest import BUILD, ROOT
+from conftest import BUILD, CUDA_INCLUDE, ROOT, build_fake_cublaslt
 
 RUNTIME = BUILD / "lib" / "libun_cuda_runtime.so"
 CUDA_HOME = pathlib.Path(os.environ.get("CUDA_HOME", "/usr/local/cuda"))
@@ -29,8 +30,10 @@ needs_runtime = pytest.mark.skipif(
     not RUNTIME.exists() or not (CUDA_HOME / "bin" / "ptxas").exists(),
     reason="un-mlir was built without the CUDA toolkit")
 needs_fake_driver = pytest.mark.skipif(
-    not FAKECUDA or not pathlib.Path(FAKECUDA, "libcuda.so.1").exists(),
-    reason="UN_FAKECUDA_DIR does not name a folder with a fake libcuda.so.1")
+    not FAKECUDA or not pathlib.Path(FAKECUDA, "libcuda.so.1").exists()
+    or not (CUDA_INCLUDE / "cublasLt.h").exists(),
+    reason="UN_FAKECUDA_DIR does not name a folder with a fake libcuda.so.1, or the CUDA "
+           "toolkit has no cublasLt.h (for the fake cuBLASLt)")
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +61,10 @@ def run_under_fake_driver(artifacts, tmp_path):
     out, log = tmp_path / "out", tmp_path / "fakecuda.log"
     # Few calls per timing: the fake driver never reuses freed device memory.
     env = dict(os.environ, OUT=str(out), LD_LIBRARY_PATH=FAKECUDA, FAKECUDA_STRICT="1",
-               FAKECUDA_LOG=str(log), ITERS="3")
+               FAKECUDA_LOG=str(log), ITERS="3",
+               UN_CUBLASLT_LIBRARY=str(build_fake_cublaslt(tmp_path)),
+               FAKE_CUBLASLT_LOG=str(tmp_path / "cublaslt.log"),
+               FAKE_CUBLASLT_MAX_MACS="0")  # copies checked, products not computed
     proc = subprocess.run(["bash", str(artifacts / "run.sh")], capture_output=True, text=True,
                           timeout=900, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -84,8 +90,16 @@ def test_every_case_and_benchmark_runs_its_host_side(artifacts, tmp_path):
     # The UN-folded blocks: every op a kernel, no host access to device memory.
     timed = {r["block"] for r in results["un_gpu_bench"] if r.get("kind") == "block"}
     checked = {r["block"] for r in results["un_gpu_bench"] if r.get("kind") == "block_check"}
-    assert timed == {"vit-b1", "vit-b8", "bert-b1", "bert-b8"}, timed
-    assert checked == {"vit-b1", "bert-b1"}, checked
+    blocks = {"vit-b1", "vit-b8", "bert-b1", "bert-b8"}
+    variants = {"", "-cublaslt", "-tf32"}
+    assert timed == {b + v for b in blocks for v in variants}, timed
+    assert checked == {b + v for b in ("vit-b1", "bert-b1") for v in variants}, checked
+    # The cuBLASLt blocks called it: ViT-S's MLP (column-major: C^T = B^T A^T),
+    # in f32 (compute type 68) and TF32 (77).
+    calls = (tmp_path / "cublaslt.log").read_text()
+    for compute in (68, 77):
+        assert (f"matmul A 1536x384 B 384x197 D 1536x197 batch 1 types 0 0 compute {compute} "
+                "beta 0") in calls
     # Every launch was within the device's limits and named a loaded kernel:
     # with FAKECUDA_STRICT a process with a bad one exits 97, which the checks
     # above would show. The log holds the last process's launches.

@@ -14,11 +14,10 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import BUILD, ROOT
+from conftest import BUILD, CUDA_INCLUDE, ROOT, build_fake_cublaslt
 
 RUNTIME = BUILD / "lib" / "libun_cuda_runtime.so"
 FAKECUDA = os.environ.get("UN_FAKECUDA_DIR")
-CUDA_INCLUDE = pathlib.Path("/usr/local/cuda/include")
 
 pytestmark = [
     pytest.mark.skipif(not RUNTIME.exists(),
@@ -90,10 +89,7 @@ np.save(out, client.host(rt, result, dtype))
 
 @pytest.fixture(scope="module")
 def fake_cublaslt(tmp_path_factory):
-    lib = tmp_path_factory.mktemp("cublaslt") / "libcublasLt.so.13"
-    subprocess.run(["cc", "-O1", "-shared", "-fPIC", f"-I{CUDA_INCLUDE}", "-o", str(lib),
-                    str(ROOT / "test" / "python" / "fake_cublaslt.c"), "-ldl"], check=True)
-    return lib
+    return build_fake_cublaslt(tmp_path_factory.mktemp("cublaslt"))
 
 
 @pytest.fixture(scope="module")
