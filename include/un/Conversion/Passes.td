@@ -317,6 +317,16 @@ def UNGPULaunchLoops : Pass<"un-gpu-launch-loops", "::mlir::func::FuncOp"> {
     Loops with reductions across iterations (`scf.reduce` with operands)
     are left as they are.
 
+    An iteration that is pure index math and then one sequential reduction
+    into a 32-bit accumulator in memory, `for k { acc[i] = combine(acc[i],
+    f(k)) }` with `combine` an arith op with a neutral element (what
+    linalg reductions such as a softmax's row max and sum become), gets a
+    warp instead of a thread (8 warps a block): lane `l` reduces `f(k)` for
+    every 32nd `k` from `l` (coalesced loads), the lanes combine their
+    partials with five xor `gpu.shuffle`s, and lane 0 stores
+    `combine(total, acc[i])`. Sums are reassociated (last bits differ from
+    the sequential loop).
+
     ```mlir
     scf.parallel (%i, %j) = (%c0, %c0) to (%c197, %c384) step (%c1, %c1) {
       ... body(%i, %j) ...
