@@ -325,7 +325,9 @@ def UNGPULaunchLoops : Pass<"un-gpu-launch-loops", "::mlir::func::FuncOp"> {
     every 32nd `k` from `l` (coalesced loads), the lanes combine their
     partials with five xor `gpu.shuffle`s, and lane 0 stores
     `combine(total, acc[i])`. Sums are reassociated (last bits differ from
-    the sequential loop).
+    the sequential loop). When the op before it is a parallel loop over the
+    same iterations that only fills `acc` with one value (a `linalg.fill`),
+    that value replaces the load of `acc[i]` and the fill loop goes away.
 
     ```mlir
     scf.parallel (%i, %j) = (%c0, %c0) to (%c197, %c384) step (%c1, %c1) {

@@ -16,6 +16,8 @@
 // thread: its 32 lanes reduce every 32nd k (consecutive lanes on
 // consecutive elements: coalesced), combine their partials with xor
 // shuffles, and lane 0 folds the total into acc[i]. Sums are reassociated.
+// A fill of acc right before (a parallel loop storing one value) is folded
+// into that kernel instead of being a launch of its own.
 //
 //===----------------------------------------------------------------------===//
 
@@ -52,6 +54,10 @@ struct RowReduction {
   Operation *combine = nullptr;
   Value element;
   TypedAttr neutral;
+  /// The loop right before that fills the accumulator with `fillValue`
+  /// (then the kernel starts from the value and the fill goes away).
+  scf::ParallelOp fill;
+  Value fillValue;
 };
 
 /// The launch of a parallel loop's iterations: their counts and total.
@@ -63,6 +69,38 @@ struct IterationSpace {
 
 static bool isPureLeaf(Operation &op) {
   return op.getNumRegions() == 0 && isPure(&op);
+}
+
+/// True if `indices` are the induction variables of `loop`, in order.
+static bool areInductionVars(ValueRange indices, scf::ParallelOp loop) {
+  return llvm::equal(indices, loop.getInductionVars());
+}
+
+/// Sets `r.fill` when the op before `loop` (pure ops aside) is a parallel
+/// loop over the same iterations that only stores one value defined before
+/// it into the accumulator, at the same element (a linalg.fill of it), and
+/// the reduction writes element [ivs] of each iteration.
+static void matchFill(scf::ParallelOp loop, RowReduction &r) {
+  if (!areInductionVars(r.accStore.getIndices(), loop))
+    return;
+  Operation *prev = loop->getPrevNode();
+  while (prev && isPureLeaf(*prev))
+    prev = prev->getPrevNode();
+  auto fill = dyn_cast_or_null<scf::ParallelOp>(prev);
+  if (!fill || fill.getNumReductions() != 0 ||
+      fill.getLowerBound() != loop.getLowerBound() ||
+      fill.getUpperBound() != loop.getUpperBound() ||
+      fill.getStep() != loop.getStep())
+    return;
+  Block *body = fill.getBody();
+  auto store = dyn_cast<memref::StoreOp>(body->front());
+  if (!store || &body->front() != body->getTerminator()->getPrevNode() ||
+      store.getMemRef() != r.accStore.getMemRef() ||
+      !areInductionVars(store.getIndices(), fill) ||
+      !fill.isDefinedOutsideOfLoop(store.getValue()))
+    return;
+  r.fill = fill;
+  r.fillValue = store.getValue();
 }
 
 static std::optional<RowReduction> matchRowReduction(scf::ParallelOp loop) {
@@ -117,6 +155,7 @@ static std::optional<RowReduction> matchRowReduction(scf::ParallelOp loop) {
   Type type = r.element.getType();
   if (!type.isF32() && !type.isInteger(32))
     return std::nullopt;
+  matchFill(loop, r);
   return r;
 }
 
@@ -210,8 +249,11 @@ static void launchRowReductions(scf::ParallelOp loop, RowReduction r) {
   OpBuilder b(loop);
   Location loc = loop.getLoc();
   std::optional<IterationSpace> space = iterationSpace(b, loop);
-  if (!space)
+  if (!space) { // no iteration (then the fill has none either)
+    if (r.fill)
+      r.fill.erase();
     return;
+  }
   auto cst = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
@@ -287,13 +329,15 @@ static void launchRowReductions(scf::ParallelOp loop, RowReduction r) {
   auto ifStore = scf::IfOp::create(b, loc, store, /*withElseRegion=*/false);
   gpu::TerminatorOp::create(b, loc);
   b.setInsertionPointToStart(&ifStore.getThenRegion().front());
-  Value acc = b.clone(*r.accLoad, mapping)->getResult(0);
+  Value acc = r.fill ? r.fillValue : b.clone(*r.accLoad, mapping)->getResult(0);
   Value result = combine(total, acc);
   memref::StoreOp::create(
       b, loc, result, mapping.lookupOrDefault(r.accStore.getMemRef()),
       llvm::map_to_vector(r.accStore.getIndices(),
                           [&](Value v) { return mapping.lookupOrDefault(v); }));
   loop.erase();
+  if (r.fill)
+    r.fill.erase();
 }
 
 namespace {
@@ -308,8 +352,19 @@ struct UNGPULaunchLoopsPass
         return;
       loops.push_back(loop);
     });
+    // Matched before any rewrite: a reduction folds in the fill before it,
+    // which is then not launched on its own.
+    SmallVector<std::optional<RowReduction>> reductions;
+    llvm::SmallPtrSet<Operation *, 8> fills;
     for (scf::ParallelOp loop : loops) {
-      if (std::optional<RowReduction> reduction = matchRowReduction(loop))
+      reductions.push_back(matchRowReduction(loop));
+      if (reductions.back() && reductions.back()->fill)
+        fills.insert(reductions.back()->fill);
+    }
+    for (auto [loop, reduction] : llvm::zip(loops, reductions)) {
+      if (fills.contains(loop))
+        continue;
+      if (reduction)
         launchRowReductions(loop, *reduction);
       else
         launchLoop(loop);

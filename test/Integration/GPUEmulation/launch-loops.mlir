@@ -4,17 +4,22 @@
 // row sum with a sequential inner loop, each element against scalar loops;
 // and reductions into an accumulator in memory (what linalg reductions
 // become), one warp per row: a max over 197 (111 rows: not a multiple of
-// the block's 8 warps), a sum over 5 (fewer than the 32 lanes) into
-// accumulators that start at 1000 + row, an i32 sum over 70. The float
-// values are integers, so the reassociated sums are exact.
+// the block's 8 warps) whose accumulator a parallel fill sets just before
+// (folded into the kernel), a sum over 5 (fewer than the 32 lanes) into
+// accumulators a parallel fill sets to 7 (folded in too), an i32 sum over
+// 70 into accumulators that start at 1000 + row (read by the kernel). The
+// float values are integers, so the reassociated sums are exact.
 //
 // RUN: un-opt %s --un-gpu-launch-loops | FileCheck %s --check-prefix=IR
 // RUN: un-opt %s --un-gpu-launch-loops --un-gpu-emulate --un-cpu-pipeline | mlir-runner -e main -entry-point-result=void --shared-libs=%mlir_runner_utils,%mlir_c_runner_utils | FileCheck %s
 
 // IR-COUNT-2: gpu.launch
+// The max's fill (a parallel loop right before it) is folded into it.
+// IR-NOT: gpu.launch
 // IR-NOT: gpu.shuffle
 // IR: gpu.launch blocks({{.*}}) in (%{{[a-z0-9]+}} = %c14{{[_0-9]*}}, {{.*}} threads({{.*}}) in (%{{[a-z0-9]+}} = %c256{{[_0-9]*}},
 // IR-COUNT-5: gpu.shuffle  xor {{.*}} : f32
+// IR-NOT: gpu.launch
 // IR: gpu.launch blocks({{.*}}) in (%{{[a-z0-9]+}} = %c14{{[_0-9]*}},
 // IR-COUNT-5: gpu.shuffle  xor {{.*}} : f32
 // IR: gpu.launch blocks({{.*}}) in (%{{[a-z0-9]+}} = %c14{{[_0-9]*}},
@@ -123,23 +128,26 @@ func.func @row_reductions() {
   %c1e6 = arith.constant 1000000 : index
   %c1e9 = arith.constant 1000000000 : index
   %ninf = arith.constant 0xFF800000 : f32
+  %seven = arith.constant 7.0 : f32
   %max = memref.alloc() : memref<3x37xf32>
   %sum = memref.alloc() : memref<3x37xf32>
   %isum = memref.alloc() : memref<3x37xi32>
   %two = memref.alloc() : memref<3x37xf32>
   scf.for %i = %c0 to %c3 step %c1 {
     scf.for %j = %c0 to %c37 step %c1 {
-      memref.store %ninf, %max[%i, %j] : memref<3x37xf32>
       %r = arith.addi %j, %c1000 : index
       %ri = arith.index_cast %r : index to i64
       %rf = arith.sitofp %ri : i64 to f32
-      memref.store %rf, %sum[%i, %j] : memref<3x37xf32>
       %r32 = arith.index_cast %r : index to i32
       memref.store %r32, %isum[%i, %j] : memref<3x37xi32>
       memref.store %rf, %two[%i, %j] : memref<3x37xf32>
     }
   }
   // Under test.
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c3, %c37) step (%c1, %c1) {
+    memref.store %ninf, %max[%i, %j] : memref<3x37xf32>
+    scf.reduce
+  }
   scf.parallel (%i, %j) = (%c0, %c0) to (%c3, %c37) step (%c1, %c1) {
     scf.for %k = %c0 to %c197 step %c1 {
       %ia = arith.muli %i, %c1000 : index
@@ -156,6 +164,10 @@ func.func @row_reductions() {
       %m = arith.maximumf %acc, %w : f32
       memref.store %m, %max[%i, %j] : memref<3x37xf32>
     }
+    scf.reduce
+  }
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c3, %c37) step (%c1, %c1) {
+    memref.store %seven, %sum[%i, %j] : memref<3x37xf32>
     scf.reduce
   }
   scf.parallel (%i, %j) = (%c0, %c0) to (%c3, %c37) step (%c1, %c1) {
@@ -213,7 +225,12 @@ func.func @row_reductions() {
       %r = arith.addi %j, %c1000 : index
       %ri = arith.index_cast %r : index to i64
       %rf = arith.sitofp %ri : i64 to f32
-      %ws = scf.for %k = %c0 to %c5 step %c1 iter_args(%a = %rf) -> (f32) {
+      %ws = scf.for %k = %c0 to %c5 step %c1 iter_args(%a = %seven) -> (f32) {
+        %v = func.call @value(%i, %j, %k) : (index, index, index) -> f32
+        %s = arith.addf %a, %v : f32
+        scf.yield %s : f32
+      }
+      %w2 = scf.for %k = %c0 to %c5 step %c1 iter_args(%a = %rf) -> (f32) {
         %v = func.call @value(%i, %j, %k) : (index, index, index) -> f32
         %s = arith.addf %a, %v : f32
         scf.yield %s : f32
@@ -233,7 +250,7 @@ func.func @row_reductions() {
       %n0 = arith.cmpf une, %gm, %wm : f32
       %n1 = arith.cmpf une, %gs, %ws : f32
       %n2 = arith.cmpi ne, %gi, %wi : i32
-      %n3 = arith.cmpf une, %g2, %ws : f32
+      %n3 = arith.cmpf une, %g2, %w2 : f32
       %e0 = arith.select %n0, %c1, %c0 : index
       %e1 = arith.select %n1, %c1000, %c0 : index
       %e2 = arith.select %n2, %c1e6, %c0 : index
