@@ -28,6 +28,12 @@ typedef struct {
 typedef struct {
   cublasComputeType_t compute;
 } Desc;
+/* The minimum alignments of A, B, C, D (bytes) the algorithm may assume:
+ * cuBLASLt's default is 256; a call with a less aligned pointer fails, as
+ * it may with the real library. */
+typedef struct {
+  uint32_t align[4];
+} Preference;
 
 cublasStatus_t cublasLtCreate(cublasLtHandle_t *handle) {
   *handle = (cublasLtHandle_t)calloc(1, 16);
@@ -80,14 +86,28 @@ cublasStatus_t cublasLtMatrixLayoutDestroy(cublasLtMatrixLayout_t layout) {
   return CUBLAS_STATUS_SUCCESS;
 }
 cublasStatus_t cublasLtMatmulPreferenceCreate(cublasLtMatmulPreference_t *p) {
-  *p = (cublasLtMatmulPreference_t)calloc(1, 16);
+  Preference *pref = calloc(1, sizeof(Preference));
+  for (int i = 0; i < 4; ++i) pref->align[i] = 256;
+  *p = (cublasLtMatmulPreference_t)pref;
   return CUBLAS_STATUS_SUCCESS;
 }
 cublasStatus_t cublasLtMatmulPreferenceSetAttribute(
     cublasLtMatmulPreference_t p, cublasLtMatmulPreferenceAttributes_t attr,
     const void *buf, size_t size) {
-  (void)p, (void)attr, (void)buf, (void)size;
-  return CUBLAS_STATUS_SUCCESS;
+  /* The sizes cublasLt.h gives each attribute. */
+  if (attr == CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES && size == 8)
+    return CUBLAS_STATUS_SUCCESS;
+  if (attr >= CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES &&
+      attr <= CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES && size == 4) {
+    uint32_t bytes;
+    memcpy(&bytes, buf, 4);
+    if (bytes < 1 || bytes > 256 || (bytes & (bytes - 1)) != 0)
+      return CUBLAS_STATUS_INVALID_VALUE;
+    ((Preference *)p)->align[attr - CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES] =
+        bytes;
+    return CUBLAS_STATUS_SUCCESS;
+  }
+  return CUBLAS_STATUS_INVALID_VALUE;
 }
 cublasStatus_t cublasLtMatmulPreferenceDestroy(cublasLtMatmulPreference_t p) {
   free(p);
@@ -98,7 +118,7 @@ cublasStatus_t cublasLtMatmulAlgoGetHeuristic(
     cublasLtMatrixLayout_t b, cublasLtMatrixLayout_t c, cublasLtMatrixLayout_t d,
     cublasLtMatmulPreference_t p, int requested,
     cublasLtMatmulHeuristicResult_t results[], int *found) {
-  (void)handle, (void)desc, (void)c, (void)d, (void)p;
+  (void)handle, (void)desc, (void)c, (void)d;
   const Layout *la = (const Layout *)a, *lb = (const Layout *)b;
   if (requested < 1 || la->cols != lb->rows) {
     *found = 0;
@@ -106,6 +126,8 @@ cublasStatus_t cublasLtMatmulAlgoGetHeuristic(
   }
   memset(&results[0], 0, sizeof(results[0]));
   results[0].algo.data[0] = 42;
+  for (int i = 0; i < 4; ++i)
+    results[0].algo.data[1 + i] = ((const Preference *)p)->align[i];
   *found = 1;
   return CUBLAS_STATUS_SUCCESS;
 }
@@ -177,6 +199,9 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t handle, cublasLtMatmulDesc_t desc
       lc->rows != la->rows || lc->cols != lb->cols || la->batch != lb->batch ||
       la->batch != lc->batch || ld != lc || la->type != lb->type)
     return CUBLAS_STATUS_INVALID_VALUE;
+  const void *pointers[4] = {a, b, c, d};
+  for (int i = 0; i < 4; ++i)
+    if ((uintptr_t)pointers[i] % algo->data[1 + i] != 0) return CUBLAS_STATUS_NOT_SUPPORTED;
   float al = *(const float *)alpha, be = *(const float *)beta;
   unsigned char *ha = fetch(la, a), *hb = fetch(lb, b);
   unsigned char *hc = be != 0.0f ? fetch(lc, c) : calloc(1, extent(lc));

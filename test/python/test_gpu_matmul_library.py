@@ -6,6 +6,7 @@ through the driver's copies), so what the runtime passes to cuBLASLt (the
 column-major operand order, sizes, batch strides, types, compute type,
 beta) decides the numbers checked here against numpy. On a GPU the real
 library computes them (bench/gpu)."""
+import json
 import os
 import pathlib
 import subprocess
@@ -218,3 +219,41 @@ def test_a_missing_library_is_a_clear_error(tmp_path, fake_cublaslt, libraries, 
     assert proc.returncode != 0
     assert "matmul-library=cublaslt need cuBLASLt: could not load" in proc.stderr, \
         proc.stderr[-3000:]
+
+
+# Calls the runtime's un_cuda_matmul_f32 on device buffers whose data start
+# `offset` bytes past an allocation (4: not 256-byte aligned, which
+# cuBLASLt's algorithms may assume unless told otherwise) and prints the
+# product.
+MISALIGNED_SCRIPT = """
+import ctypes, json, sys
+import numpy as np
+import cuda_runtime_client as client
+rt = client.load(sys.argv[1])
+rt.un_cuda_matmul_f32.argtypes = [ctypes.c_ssize_t] * 8
+m, k, n, offset = 3, 5, 4, int(sys.argv[2])
+a = np.arange(m * k, dtype=np.float32).reshape(m, k)
+b = np.ones((k, n), np.float32)
+def device(array):
+    ptr = rt.mgpuMemAlloc(array.nbytes + offset, None, False) + offset
+    rt.mgpuMemcpy(ptr, array.ctypes.data, array.nbytes, None)
+    return ptr
+pa, pb, pc = device(a), device(b), device(np.zeros((m, n), np.float32))
+rt.un_cuda_matmul_f32(pa, pb, pc, 1, m, n, k, 0)
+c = np.empty((m, n), np.float32)
+rt.mgpuMemcpy(c.ctypes.data, pc, c.nbytes, None)
+print(json.dumps(c.tolist()))
+"""
+
+
+@pytest.mark.parametrize("offset", [0, 4, 64])
+def test_pointers_of_any_alignment(tmp_path, fake_cublaslt, offset):
+    env = dict(os.environ, LD_LIBRARY_PATH=FAKECUDA, FAKECUDA_STRICT="1",
+               UN_CUBLASLT_LIBRARY=str(fake_cublaslt),
+               PYTHONPATH=os.pathsep.join([str(ROOT / "python"), str(ROOT / "test" / "python"),
+                                           os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run([sys.executable, "-c", MISALIGNED_SCRIPT, str(RUNTIME), str(offset)],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    a = np.arange(15, dtype=np.float64).reshape(3, 5)
+    np.testing.assert_array_equal(np.array(json.loads(proc.stdout)), a @ np.ones((5, 4)))

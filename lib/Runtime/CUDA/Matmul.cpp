@@ -21,7 +21,8 @@
 //   C^T = B^T A^T, so B is passed as its first operand and A as its second,
 //   neither transposed.
 // - A plan (descriptors and the heuristic's algorithm) is made once per
-//   shape and type and kept (up to kMaxPlans; beyond that, made per call).
+//   shape, types and pointer alignments and kept (up to kMaxPlans; beyond
+//   that, made per call).
 //   One 32 MiB device workspace, as cuBLAS recommends for Hopper.
 // - The call is enqueued on the harness' stream when one is installed,
 //   else on a stream of its own after the kernels before it finished
@@ -57,17 +58,28 @@ struct CublasLt {
   decltype(&cublasLtMatmul) matmul;
 };
 
-/// What a plan is for.
+/// What a plan is for. The alignments (bytes, at most 256) of the
+/// pointers rule out the algorithms that need more.
 struct PlanKey {
   cudaDataType_t in, out;
   cublasComputeType_t compute;
   int64_t batch, m, n, k;
+  uint32_t alignA, alignB, alignC;
 
   bool operator==(const PlanKey &o) const {
     return in == o.in && out == o.out && compute == o.compute &&
-           batch == o.batch && m == o.m && n == o.n && k == o.k;
+           batch == o.batch && m == o.m && n == o.n && k == o.k &&
+           alignA == o.alignA && alignB == o.alignB && alignC == o.alignC;
   }
 };
+
+/// The largest power of two up to 256 that divides `pointer`.
+uint32_t alignment(intptr_t pointer) {
+  uint32_t align = 256;
+  while (align > 1 && pointer % align)
+    align /= 2;
+  return align;
+}
 
 struct Plan {
   PlanKey key = {};
@@ -190,6 +202,19 @@ Plan makePlan(MatmulState &s, const PlanKey &key) {
                                     CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
                                     &workspace, sizeof(workspace)),
           "cublasLtMatmulPreferenceSetAttribute", key);
+  // cuBLASLt's first operand is B, its second A (column-major).
+  const struct {
+    cublasLtMatmulPreferenceAttributes_t attribute;
+    uint32_t bytes;
+  } alignments[] = {{CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, key.alignB},
+                    {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, key.alignA},
+                    {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, key.alignC},
+                    {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, key.alignC}};
+  for (const auto &a : alignments)
+    checkLt(lt,
+            lt.preferenceSetAttribute(preference, a.attribute, &a.bytes,
+                                      sizeof(a.bytes)),
+            "cublasLtMatmulPreferenceSetAttribute", key);
   cublasLtMatmulHeuristicResult_t result = {};
   int found = 0;
   checkLt(lt,
@@ -217,7 +242,8 @@ size_t elementBytes(cudaDataType_t type) { return type == CUDA_R_32F ? 4 : 2; }
 void matmul(cudaDataType_t in, cudaDataType_t out, cublasComputeType_t compute,
             intptr_t a, intptr_t b, intptr_t c, int64_t batch, int64_t m,
             int64_t n, int64_t k, int64_t accumulate) {
-  PlanKey key = {in, out, compute, batch, m, n, k};
+  PlanKey key = {in, out, compute,      batch,        m,
+                 n,  k,   alignment(a), alignment(b), alignment(c)};
   if (batch < 0 || m < 0 || n < 0 || k < 0 || batch > INT32_MAX) {
     fprintf(stderr,
             "un_cuda_runtime: matmul of batch %lld, M %lld, N %lld, "
