@@ -17,7 +17,7 @@ import sys
 
 import torch
 
-SHAPES = {"vits": (8, 197, 384), "bert": (8, 512, 768)}
+SHAPES = {"vits": (8, 197, 384), "bert": (8, 512, 768), "bert_b128": (128, 512, 768)}
 DTYPES = {"f32": torch.float32, "bf16": torch.bfloat16}
 
 

@@ -129,7 +129,8 @@ static void fill_random(Buffer *b, const char *dtype, uint32_t seed) {
     if (b->elem == 4)
       memcpy(host + 4 * i, &bits, 4);
     else {
-      uint16_t h = (uint16_t)(bits >> 16); /* bf16 (the benchmarks' 16-bit type) */
+      uint16_t h =
+          (uint16_t)(bits >> 16); /* bf16 (the benchmarks' 16-bit type) */
       (void)dtype;
       memcpy(host + 2 * i, &h, 2);
     }
@@ -196,17 +197,25 @@ static void bench(const char *shapeName, const char *dtype, int64_t batch,
   for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); ++i) {
     double s = time_calls(runs[i].fn, &k);
     double gbps = runs[i].bytes / s * 1e-9;
-    printf("{\"kind\": \"un\", \"shape\": \"%s\", \"dims\": [%lld, %lld, %lld], "
-           "\"dtype\": \"%s\", \"op\": \"%s\", \"us\": %.3f, \"bytes\": %.0f, "
-           "\"gbps\": %.1f, \"of_copy\": %.3f}\n",
-           shapeName, (long long)batch, (long long)tokens, (long long)c, dtype,
-           runs[i].what, s * 1e6, runs[i].bytes, gbps, gbps / copyAtSize);
+    printf(
+        "{\"kind\": \"un\", \"shape\": \"%s\", \"dims\": [%lld, %lld, %lld], "
+        "\"dtype\": \"%s\", \"op\": \"%s\", \"us\": %.3f, \"bytes\": %.0f, "
+        "\"gbps\": %.1f, \"of_copy\": %.3f}\n",
+        shapeName, (long long)batch, (long long)tokens, (long long)c, dtype,
+        runs[i].what, s * 1e6, runs[i].bytes, gbps, gbps / copyAtSize);
     fflush(stdout);
   }
-  Buffer *all[] = {&k.x, &k.gy, &k.y, &k.z, &k.gx, &k.gamma, &k.beta,
-                   &k.ggamma, &k.gbeta, &k.rv, &k.rvNew, &k.var, &k.r,
-                   &k.ema, &k.emaNew, &k.win, &k.winNew, &k.wgz, &k.wgzNew,
-                   &k.scalars, &k.scalarsOut, &k.backwardScalars};
+  Buffer *all[] = {&k.x,          &k.gy,
+                   &k.y,          &k.z,
+                   &k.gx,         &k.gamma,
+                   &k.beta,       &k.ggamma,
+                   &k.gbeta,      &k.rv,
+                   &k.rvNew,      &k.var,
+                   &k.r,          &k.ema,
+                   &k.emaNew,     &k.win,
+                   &k.winNew,     &k.wgz,
+                   &k.wgzNew,     &k.scalars,
+                   &k.scalarsOut, &k.backwardScalars};
   for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); ++i)
     CU(cuMemFree(all[i]->ptr));
 }
@@ -345,13 +354,16 @@ static void bench_block(const BlockCall *block) {
 static const struct {
   const char *name;
   int64_t b, t, c;
-} kShapes[] = {{"vits", 8, 197, 384}, {"bert", 8, 512, 768}};
+} kShapes[] = {{"vits", 8, 197, 384},
+               {"bert", 8, 512, 768},
+               {"bert_b128", 128, 512, 768}}; /* above L2: HBM */
+static const size_t kNumShapes = sizeof(kShapes) / sizeof(kShapes[0]);
 static const char *kDtypes[] = {"f32", "bf16"};
 
 /* Prints every configuration CONFIG may name, one per line. */
 static void list_configs(void) {
   printf("copy\n");
-  for (size_t s = 0; s < 2; ++s)
+  for (size_t s = 0; s < kNumShapes; ++s)
     for (size_t d = 0; d < 2; ++d)
       printf("%s-%s\n", kShapes[s].name, kDtypes[d]);
   for (const BlockCall *block = un_block_calls; block->key; ++block)
@@ -378,10 +390,10 @@ int main(int argc, char **argv) {
   int sms = 0, major = 0, minor = 0;
   CU(cuDeviceGetAttribute(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
                           device));
-  CU(cuDeviceGetAttribute(&major,
-                          CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device));
-  CU(cuDeviceGetAttribute(&minor,
-                          CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device));
+  CU(cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
+                          device));
+  CU(cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
+                          device));
   printf("{\"kind\": \"device\", \"name\": \"%s\", \"sms\": %d, "
          "\"compute_capability\": \"%d.%d\", \"iters\": %d}\n",
          deviceName, sms, major, minor, iters);
@@ -394,7 +406,7 @@ int main(int argc, char **argv) {
     copy_bandwidth((size_t)256 << 20);
     ++ran;
   }
-  for (size_t s = 0; s < 2; ++s)
+  for (size_t s = 0; s < kNumShapes; ++s)
     for (size_t d = 0; d < 2; ++d) {
       char config[32];
       snprintf(config, sizeof(config), "%s-%s", kShapes[s].name, kDtypes[d]);
@@ -419,8 +431,7 @@ int main(int argc, char **argv) {
   un_cuda_set_stream(NULL);
   CU(cuStreamDestroy(stream));
   if (!ran) {
-    fprintf(stderr,
-            "un_gpu_bench: no configuration %s (`un_gpu_bench list`)\n",
+    fprintf(stderr, "un_gpu_bench: no configuration %s (`un_gpu_bench list`)\n",
             only);
     return 2;
   }
