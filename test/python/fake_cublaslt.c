@@ -6,11 +6,12 @@
  * driver's cuMemcpyDtoH (the fake driver's device memory is not host
  * readable), computes D = alpha op(A) op(B) + beta C column-major with
  * double sums (no transposes; strided batches), and copies D back with
- * cuMemcpyHtoD. f32, bf16 and f16 matrices. With $FAKE_CUBLASLT_MAX_MACS,
+ * cuMemcpyHtoD. f32, bf16 and f16 matrices; the BIAS epilogue (a vector of
+ * D's type added along D's rows, after beta C). With $FAKE_CUBLASLT_MAX_MACS,
  * a product of more multiply-adds is copied in and out but not computed
  * (D keeps C's values). Each call appends a line to
  * $FAKE_CUBLASLT_LOG: "matmul A RxC B RxC D RxC batch N types I O compute
- * K beta V". */
+ * K beta V[ bias]". */
 #define _GNU_SOURCE
 #include <cublasLt.h>
 #include <dlfcn.h>
@@ -27,6 +28,8 @@ typedef struct {
 } Layout;
 typedef struct {
   cublasComputeType_t compute;
+  cublasLtEpilogue_t epilogue;
+  const void *bias;
 } Desc;
 /* The minimum alignments of A, B, C, D (bytes) the algorithm may assume:
  * cuBLASLt's default is 256; a call with a less aligned pointer fails, as
@@ -48,11 +51,24 @@ cublasStatus_t cublasLtMatmulDescCreate(cublasLtMatmulDesc_t *desc,
   if (scale != CUDA_R_32F) return CUBLAS_STATUS_NOT_SUPPORTED;
   Desc *d = calloc(1, sizeof(Desc));
   d->compute = compute;
+  d->epilogue = CUBLASLT_EPILOGUE_DEFAULT;
   *desc = (cublasLtMatmulDesc_t)d;
   return CUBLAS_STATUS_SUCCESS;
 }
 cublasStatus_t cublasLtMatmulDescDestroy(cublasLtMatmulDesc_t desc) {
   free(desc);
+  return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasLtMatmulDescSetAttribute(cublasLtMatmulDesc_t desc,
+                                              cublasLtMatmulDescAttributes_t attr,
+                                              const void *buf, size_t size) {
+  Desc *d = (Desc *)desc;
+  if (attr == CUBLASLT_MATMUL_DESC_EPILOGUE && size == 4)
+    memcpy(&d->epilogue, buf, 4);
+  else if (attr == CUBLASLT_MATMUL_DESC_BIAS_POINTER && size == 8)
+    memcpy(&d->bias, buf, 8);
+  else
+    return CUBLAS_STATUS_INVALID_VALUE;
   return CUBLAS_STATUS_SUCCESS;
 }
 cublasStatus_t cublasLtMatrixLayoutCreate(cublasLtMatrixLayout_t *layout,
@@ -205,6 +221,15 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t handle, cublasLtMatmulDesc_t desc
   float al = *(const float *)alpha, be = *(const float *)beta;
   unsigned char *ha = fetch(la, a), *hb = fetch(lb, b);
   unsigned char *hc = be != 0.0f ? fetch(lc, c) : calloc(1, extent(lc));
+  const Desc *op = (const Desc *)desc;
+  unsigned char *hbias = NULL;
+  Layout biasLayout = {lc->type, lc->rows, 1, (int64_t)lc->rows, 0, 1};
+  if (op->epilogue == CUBLASLT_EPILOGUE_BIAS) {
+    if (!op->bias || la->batch != 1) return CUBLAS_STATUS_INVALID_VALUE;
+    hbias = fetch(&biasLayout, op->bias);
+  } else if (op->epilogue != CUBLASLT_EPILOGUE_DEFAULT) {
+    return CUBLAS_STATUS_NOT_SUPPORTED;
+  }
   const char *limit = getenv("FAKE_CUBLASLT_MAX_MACS");
   double macs = (double)la->batch * lc->rows * lc->cols * la->cols;
   int32_t batches = limit && macs > atof(limit) ? 0 : la->batch;
@@ -217,24 +242,25 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t handle, cublasLtMatmulDesc_t desc
                  load(lb, hb, n * lb->stride + (int64_t)(k + j * lb->ld));
         int64_t at = n * lc->stride + (int64_t)(i + j * lc->ld);
         double old = be != 0.0f ? load(lc, hc, at) : 0.0;
-        store(lc, hc, at, al * sum + be * old);
+        double bias = hbias ? load(&biasLayout, hbias, (int64_t)i) : 0.0;
+        store(lc, hc, at, al * sum + be * old + bias);
       }
   ToDevice copy = (ToDevice)dlsym(RTLD_DEFAULT, "cuMemcpyHtoD_v2");
   if (!copy || copy((uint64_t)(uintptr_t)d, hc, extent(lc)) != 0) {
     fprintf(stderr, "fake cublasLt: cuMemcpyHtoD failed\n");
     abort();
   }
-  free(ha), free(hb), free(hc);
+  free(ha), free(hb), free(hc), free(hbias);
   const char *log = getenv("FAKE_CUBLASLT_LOG");
   FILE *f = log ? fopen(log, "a") : NULL;
   if (f) {
     fprintf(f, "matmul A %llux%llu B %llux%llu D %llux%llu batch %d types %d %d "
-               "compute %d beta %g\n",
+               "compute %d beta %g%s\n",
             (unsigned long long)la->rows, (unsigned long long)la->cols,
             (unsigned long long)lb->rows, (unsigned long long)lb->cols,
             (unsigned long long)lc->rows, (unsigned long long)lc->cols,
             la->batch, (int)la->type, (int)lc->type,
-            (int)((const Desc *)desc)->compute, be);
+            (int)op->compute, be, hbias ? " bias" : "");
     fclose(f);
   }
   return CUBLAS_STATUS_SUCCESS;

@@ -31,6 +31,8 @@ pytestmark = [
 
 C_IFACE = "attributes {llvm.emit_c_interface}"
 FUNCTIONS = f"""
+#id = affine_map<(m, n) -> (m, n)>
+#col = affine_map<(m, n) -> (n)>
 func.func @zero_init(%a: tensor<37x40xf32>, %b: tensor<40x50xf32>) -> tensor<37x50xf32> {C_IFACE} {{
   %z = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<37x50xf32>
@@ -68,6 +70,46 @@ func.func @empty_k(%a: tensor<4x0xf32>, %b: tensor<0x3xf32>) -> tensor<4x3xf32> 
   return %r : tensor<4x3xf32>
 }}
 """
+
+
+def matmul_then(name, inputs, maps, args, body):
+    """@name: the 37x40 @ 40x50 product (zero init) of %a and %b, then an
+    elementwise op of the product %p and `inputs` (`maps` their indexing
+    maps, `args` the body's block arguments) with `body`."""
+    types = {"%bias": "tensor<50xf32>", "%res": "tensor<37x50xf32>", "%p": "tensor<37x50xf32>"}
+    params = "".join(f", {v}: {types[v]}" for v in inputs if v != "%p")
+    return f"""
+func.func @{name}(%a: tensor<37x40xf32>, %b: tensor<40x50xf32>{params})
+    -> tensor<37x50xf32> {C_IFACE} {{
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<37x50xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<37x50xf32>) -> tensor<37x50xf32>
+  %p = linalg.matmul ins(%a, %b : tensor<37x40xf32>, tensor<40x50xf32>)
+                     outs(%f : tensor<37x50xf32>) -> tensor<37x50xf32>
+  %r = linalg.generic {{indexing_maps = [{", ".join(maps)}, #id],
+                       iterator_types = ["parallel", "parallel"]}}
+      ins({", ".join(inputs)} : {", ".join(types[v] for v in inputs)})
+      outs(%e : tensor<37x50xf32>) {{
+  ^bb0({", ".join(f"{a}: f32" for a in args)}, %o: f32):
+{body}
+  }} -> tensor<37x50xf32>
+  return %r : tensor<37x50xf32>
+}}
+"""
+
+
+# A bias and a residual added (the epilogue), a bias added first in the
+# block (the epilogue), a product scaled by the bias (a kernel).
+FUNCTIONS += matmul_then("bias_residual", ["%p", "%bias", "%res"], ["#id", "#col", "#id"],
+                         ["%x", "%y", "%w"], """    %s = arith.addf %x, %y : f32
+    %t = arith.addf %w, %s : f32
+    linalg.yield %t : f32""")
+FUNCTIONS += matmul_then("bias_only", ["%bias", "%p"], ["#col", "#id"], ["%y", "%x"],
+                         """    %s = arith.addf %y, %x : f32
+    linalg.yield %s : f32""")
+FUNCTIONS += matmul_then("scaled_not_fused", ["%p", "%bias"], ["#id", "#col"], ["%x", "%y"],
+                         """    %s = arith.mulf %x, %y : f32
+    linalg.yield %s : f32""")
 
 # Runs `_mlir_ciface_<name>` on device copies of the .npy inputs and saves
 # the result (copied back to the host) as <out>.npy.
@@ -202,6 +244,36 @@ def test_f16_batches_with_an_f16_result(tmp_path, fake_cublaslt, libraries, rng)
     assert calls == ["matmul A 6x8 B 8x5 D 6x5 batch 2 types 2 2 compute 68 beta 1"]
 
 
+def test_bias_and_residual_adds_are_the_epilogue(tmp_path, fake_cublaslt, libraries, rng):
+    a = rng.standard_normal((37, 40), dtype=np.float32)
+    b = rng.standard_normal((40, 50), dtype=np.float32)
+    bias = rng.standard_normal(50, dtype=np.float32)
+    res = rng.standard_normal((37, 50), dtype=np.float32)
+    product = a.astype(np.float64) @ b
+    # One call: C = the residual (beta 1), cuBLASLt's BIAS epilogue.
+    proc, got, calls = run(tmp_path, fake_cublaslt, libraries[False], "bias_residual",
+                           a, b, bias, res)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    np.testing.assert_allclose(got, product + bias + res, rtol=1e-5, atol=1e-5)
+    assert calls == ["matmul A 50x40 B 40x37 D 50x37 batch 1 types 0 0 compute 68 beta 1 bias"]
+    proc, got, calls = run(tmp_path, fake_cublaslt, libraries[False], "bias_only", a, b, bias)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    np.testing.assert_allclose(got, product + bias, rtol=1e-5, atol=1e-5)
+    assert calls == ["matmul A 50x40 B 40x37 D 50x37 batch 1 types 0 0 compute 68 beta 0 bias"]
+
+
+def test_other_elementwise_ops_stay_kernels(tmp_path, fake_cublaslt, libraries, rng):
+    a = rng.standard_normal((37, 40), dtype=np.float32)
+    b = rng.standard_normal((40, 50), dtype=np.float32)
+    bias = rng.standard_normal(50, dtype=np.float32)
+    proc, _, calls = run(tmp_path, fake_cublaslt, libraries[False], "scaled_not_fused",
+                         a, b, bias)
+    # The multiply is a kernel, which the fake driver does not run: only the
+    # call is checked.
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert calls == ["matmul A 50x40 B 40x37 D 50x37 batch 1 types 0 0 compute 68 beta 0"]
+
+
 def test_an_empty_sum_is_zero_without_the_library(tmp_path, fake_cublaslt, libraries):
     proc, got, calls = run(tmp_path, fake_cublaslt, libraries[False], "empty_k",
                            np.zeros((4, 0), np.float32), np.zeros((0, 3), np.float32),
@@ -230,7 +302,7 @@ import ctypes, json, sys
 import numpy as np
 import cuda_runtime_client as client
 rt = client.load(sys.argv[1])
-rt.un_cuda_matmul_f32.argtypes = [ctypes.c_ssize_t] * 8
+rt.un_cuda_matmul_f32.argtypes = [ctypes.c_ssize_t] * 9
 m, k, n, offset = 3, 5, 4, int(sys.argv[2])
 a = np.arange(m * k, dtype=np.float32).reshape(m, k)
 b = np.ones((k, n), np.float32)
@@ -239,7 +311,7 @@ def device(array):
     rt.mgpuMemcpy(ptr, array.ctypes.data, array.nbytes, None)
     return ptr
 pa, pb, pc = device(a), device(b), device(np.zeros((m, n), np.float32))
-rt.un_cuda_matmul_f32(pa, pb, pc, 1, m, n, k, 0)
+rt.un_cuda_matmul_f32(pa, pb, 0, pc, 0, 1, m, n, k)
 c = np.empty((m, n), np.float32)
 rt.mgpuMemcpy(c.ctypes.data, pc, c.nbytes, None)
 print(json.dumps(c.tolist()))

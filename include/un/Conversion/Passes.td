@@ -273,15 +273,19 @@ def UNGPUMatmul : Pass<"un-gpu-matmul", "::mlir::ModuleOp"> {
     type), static or dynamic shapes, becomes instead a call of the CUDA
     runtime's cuBLASLt entry point `un_cuda_matmul_<in>[_<out>][_tf32]`
     on the operands' buffers (tensor cores for bf16 and f16, and for f32
-    with `tf32`; f32 without it is cuBLASLt's exact f32 path). A zero
-    `linalg.fill` init is the call's beta = 0; another init is filled or
-    copied into the result first and accumulated into. Dims that must agree
-    and are dynamic are asserted.
+    with `tf32`; f32 without it is cuBLASLt's exact f32 path): operands
+    `(a, b, c, d, bias, batch, M, N, K)`, `D = A B (+ C if c != 0) (+ bias
+    if bias != 0)`. A zero `linalg.fill` init is c = 0; another init is
+    filled or copied into D first and c = d. When a 2-D f32 matmul's only
+    user is an elementwise op that adds a bias along N, or a bias and a
+    residual, and nothing else, that op becomes the call's epilogue (bias,
+    and the residual as C). Dims that must agree and are dynamic are
+    asserted.
 
     ```mlir
-    %buf = memref.alloc() : memref<197x1152xf32>
-    func.call @un_cuda_matmul_f32(%pa, %pb, %pbuf, %c1, %c197, %c1152,
-                                  %c384, %c0) : (index, ...) -> ()
+    %d = memref.alloc() : memref<197x1152xf32>
+    func.call @un_cuda_matmul_f32(%pa, %pb, %c0, %pd, %pbias, %c1, %c197,
+                                  %c1152, %c384) : (index, ...) -> ()
     ```
   }];
   let options = [

@@ -9,11 +9,17 @@
 // (lib/Runtime/CUDA/Matmul.cpp), which runs it on tensor cores:
 //
 //   %a, %b = bufferization.to_buffer of the operands (row-major, offset 0)
-//   %c = memref.alloc                   the result
-//   [linalg.fill / memref.copy of the init into %c, unless it is zero]
-//   func.call @un_cuda_matmul_<in>_<out>[_tf32](ptr(%a), ptr(%b), ptr(%c),
-//       batch, M, N, K, accumulate)     C = A B (+ C when accumulate = 1)
-//   bufferization.to_tensor %c
+//   %d = memref.alloc                   the result
+//   [linalg.fill / memref.copy of the init into %d, unless it is zero]
+//   func.call @un_cuda_matmul_<in>[_<out>][_tf32](ptr(%a), ptr(%b), c,
+//       ptr(%d), bias, batch, M, N, K)  D = A B (+ C if c) (+ bias if bias)
+//   bufferization.to_tensor %d
+//
+// c is ptr(%d) when the init was put there, else 0. When the only user of
+// a 2-D f32 matmul (zero init, static K > 0) is an elementwise op that adds
+// a bias along N, or a bias and a residual, and nothing else, that op is
+// done by the call: bias = ptr(bias), c = ptr(residual) (cuBLASLt's BIAS
+// epilogue and beta = 1; the sum is rounded as (A B + residual) + bias).
 //
 // The callee carries `un.device_pointers`: its index operands that come from
 // memref.extract_aligned_pointer_as_index are device buffers it reads or
@@ -88,7 +94,7 @@ std::string un::gpukernels::matmulLibraryFunction(Type in, Type out,
 static FailureOr<func::FuncOp> declareCallee(ModuleOp module, StringRef name,
                                              Location loc) {
   OpBuilder b(module.getContext());
-  auto type = b.getFunctionType(SmallVector<Type>(8, b.getIndexType()), {});
+  auto type = b.getFunctionType(SmallVector<Type>(9, b.getIndexType()), {});
   auto callee = module.lookupSymbol<func::FuncOp>(name);
   if (callee) {
     if (callee.getFunctionType() != type || !callee.isDeclaration()) {
@@ -118,9 +124,92 @@ static void assertEqual(OpBuilder &b, Location loc, Value x, Value y,
                        ("matmul operands disagree on " + what).str());
 }
 
+namespace {
+/// A bias add (and a residual add) on a matmul's result that cuBLASLt can
+/// apply in its epilogue: `D = A B + bias[n]` (+ `residual[m, n]`, as C).
+struct BiasEpilogue {
+  linalg::GenericOp op;
+  Value bias, residual;
+};
+} // namespace
+
+/// True if `init` is a zero `linalg.fill`.
+static bool isZeroFill(Value init) {
+  auto fill = init.getDefiningOp<linalg::FillOp>();
+  return fill && matchPattern(fill.getDpsInputs()[0], m_AnyZeroFloat());
+}
+
+/// The elementwise op that only adds a bias along N (and a residual) to
+/// the f32 result of the 2-D matmul `op`, its only user.
+static std::optional<BiasEpilogue> matchBiasEpilogue(linalg::LinalgOp op) {
+  Value result = op->getResult(0);
+  auto type = cast<RankedTensorType>(result.getType());
+  auto aType = cast<RankedTensorType>(op.getDpsInputs()[0].getType());
+  if (!isa<linalg::MatmulOp>(op.getOperation()) ||
+      !type.getElementType().isF32() ||
+      ShapedType::isDynamic(aType.getDimSize(1)) || aType.getDimSize(1) == 0 ||
+      !isZeroFill(op.getDpsInits()[0]) || !result.hasOneUse())
+    return std::nullopt;
+  auto generic = dyn_cast<linalg::GenericOp>(*result.getUsers().begin());
+  if (!generic || !generic.hasPureTensorSemantics() ||
+      generic.getNumDpsInits() != 1 || generic.getNumLoops() != 2 ||
+      generic.getNumParallelLoops() != 2 ||
+      generic->getResult(0).getType() != type ||
+      !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
+           .isIdentity())
+    return std::nullopt;
+  BiasEpilogue e{generic, Value(), Value()};
+  Block *body = generic.getBody();
+  SmallVector<Value> leaves;
+  for (OpOperand *input : generic.getDpsInputOperands()) {
+    AffineMap map = generic.getMatchingIndexingMap(input);
+    auto inputType = dyn_cast<RankedTensorType>(input->get().getType());
+    if (!inputType || !inputType.getElementType().isF32())
+      return std::nullopt;
+    Value arg = body->getArgument(input->getOperandNumber());
+    leaves.push_back(arg);
+    if (input->get() == result && map.isIdentity())
+      continue;
+    if (!e.bias && inputType.getRank() == 1 &&
+        map == AffineMap::get(2, 0, getAffineDimExpr(1, op.getContext()))) {
+      e.bias = input->get();
+      continue;
+    }
+    if (!e.residual && inputType == type && map.isIdentity()) {
+      e.residual = input->get();
+      continue;
+    }
+    return std::nullopt;
+  }
+  if (!e.bias || llvm::count(generic.getDpsInputs(), result) != 1)
+    return std::nullopt;
+  // The body: a tree of addf of exactly those block arguments.
+  SmallVector<Value> found;
+  SmallVector<Value> worklist = {body->getTerminator()->getOperand(0)};
+  unsigned adds = 0;
+  while (!worklist.empty()) {
+    Value v = worklist.pop_back_val();
+    if (auto add = v.getDefiningOp<arith::AddFOp>()) {
+      if (!add->hasOneUse())
+        return std::nullopt;
+      ++adds;
+      worklist.append({add.getLhs(), add.getRhs()});
+    } else {
+      found.push_back(v);
+    }
+  }
+  if (adds + 1 != body->getOperations().size() ||
+      !std::is_permutation(found.begin(), found.end(), leaves.begin(),
+                           leaves.end()))
+    return std::nullopt;
+  return e;
+}
+
 LogicalResult un::gpukernels::lowerMatmulToLibraryCall(linalg::LinalgOp op,
                                                        bool tf32) {
-  OpBuilder b(op);
+  std::optional<BiasEpilogue> epilogue = matchBiasEpilogue(op);
+  // Built where the epilogue's operands are all defined.
+  OpBuilder b(epilogue ? epilogue->op.getOperation() : op.getOperation());
   Location loc = op.getLoc();
   bool batched = isa<linalg::BatchMatmulOp>(op.getOperation());
   Value aTensor = op.getDpsInputs()[0], bTensor = op.getDpsInputs()[1];
@@ -133,6 +222,7 @@ LogicalResult un::gpukernels::lowerMatmulToLibraryCall(linalg::LinalgOp op,
       return arith::ConstantIndexOp::create(b, loc, size);
     return tensor::DimOp::create(b, loc, t, i);
   };
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
   Value batch = batched ? dim(aTensor, 0) : one;
   Value m = dim(aTensor, d), k = dim(aTensor, d + 1), n = dim(bTensor, d + 1);
@@ -143,6 +233,13 @@ LogicalResult un::gpukernels::lowerMatmulToLibraryCall(linalg::LinalgOp op,
     assertEqual(b, loc, batch, dim(bTensor, 0), "the batch");
     assertEqual(b, loc, batch, dim(initTensor, 0), "the batch");
   }
+  if (epilogue) {
+    assertEqual(b, loc, n, dim(epilogue->bias, 0), "N (the bias)");
+    if (epilogue->residual) {
+      assertEqual(b, loc, m, dim(epilogue->residual, 0), "M (the residual)");
+      assertEqual(b, loc, n, dim(epilogue->residual, 1), "N (the residual)");
+    }
+  }
 
   auto toBuffer = [&](Value tensor) -> Value {
     auto type = cast<RankedTensorType>(tensor.getType());
@@ -150,29 +247,34 @@ LogicalResult un::gpukernels::lowerMatmulToLibraryCall(linalg::LinalgOp op,
         b, loc, MemRefType::get(type.getShape(), type.getElementType()), tensor,
         /*read_only=*/b.getUnitAttr());
   };
+  auto pointer = [&](Value buffer) -> Value {
+    return memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
+  };
   Value aBuffer = toBuffer(aTensor), bBuffer = toBuffer(bTensor);
   SmallVector<Value> dynamicSizes;
   for (int64_t i = 0; i < resultType.getRank(); ++i)
     if (resultType.isDynamicDim(i))
       dynamicSizes.push_back(dim(initTensor, i));
-  Value c = memref::AllocOp::create(
+  Value result = memref::AllocOp::create(
       b, loc,
       MemRefType::get(resultType.getShape(), resultType.getElementType()),
       dynamicSizes);
 
-  // The init: a zero fill is the library's beta = 0; anything else is
-  // put into the result, which the call accumulates into.
-  bool accumulate = true;
-  Attribute fillValue;
-  if (auto fill = initTensor.getDefiningOp<linalg::FillOp>())
-    matchPattern(fill.getDpsInputs()[0], m_Constant(&fillValue));
-  if (fillValue && matchPattern(fillValue, m_AnyZeroFloat())) {
-    accumulate = false;
-  } else if (fillValue) {
-    Value value = initTensor.getDefiningOp<linalg::FillOp>().getDpsInputs()[0];
-    linalg::FillOp::create(b, loc, ValueRange{value}, ValueRange{c});
-  } else {
-    memref::CopyOp::create(b, loc, toBuffer(initTensor), c);
+  // C: none after a zero fill (beta = 0); the residual of a fused epilogue;
+  // else the init, filled or copied into the result first.
+  Value c = zero, bias = zero, out = pointer(result);
+  if (epilogue) {
+    bias = pointer(toBuffer(epilogue->bias));
+    if (epilogue->residual)
+      c = pointer(toBuffer(epilogue->residual));
+  } else if (!isZeroFill(initTensor)) {
+    Attribute fillValue;
+    auto fill = initTensor.getDefiningOp<linalg::FillOp>();
+    if (fill && matchPattern(fill.getDpsInputs()[0], m_Constant(&fillValue)))
+      linalg::FillOp::create(b, loc, fill.getDpsInputs(), ValueRange{result});
+    else
+      memref::CopyOp::create(b, loc, toBuffer(initTensor), result);
+    c = out;
   }
 
   auto module = op->getParentOfType<ModuleOp>();
@@ -183,23 +285,22 @@ LogicalResult un::gpukernels::lowerMatmulToLibraryCall(linalg::LinalgOp op,
                     loc);
   if (failed(callee))
     return failure();
-  auto pointer = [&](Value buffer) -> Value {
-    return memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
-  };
-  Value flag = arith::ConstantIndexOp::create(b, loc, accumulate ? 1 : 0);
   func::CallOp::create(b, loc, *callee,
-                       ValueRange{pointer(aBuffer), pointer(bBuffer),
-                                  pointer(c), batch, m, n, k, flag});
+                       ValueRange{pointer(aBuffer), pointer(bBuffer), c, out,
+                                  bias, batch, m, n, k});
 
-  Value result = op->getResult(0);
+  Value replaced = epilogue ? epilogue->op->getResult(0) : op->getResult(0);
   // Writable unless something reads the buffer through to_buffer (a
   // kernel, another call): an in-place consumer must not overwrite it.
-  bool readAsBuffer = llvm::any_of(result.getUsers(), [](Operation *user) {
+  bool readAsBuffer = llvm::any_of(replaced.getUsers(), [](Operation *user) {
     return isa<bufferization::ToBufferOp>(user);
   });
-  auto toTensor = bufferization::ToTensorOp::create(
-      b, loc, resultType, c, /*restrict=*/true, /*writable=*/!readAsBuffer);
-  result.replaceAllUsesWith(toTensor.getResult());
+  auto toTensor = bufferization::ToTensorOp::create(b, loc, resultType, result,
+                                                    /*restrict=*/true,
+                                                    /*writable=*/!readAsBuffer);
+  replaced.replaceAllUsesWith(toTensor.getResult());
+  if (epilogue)
+    epilogue->op->erase();
   op->erase();
   return success();
 }

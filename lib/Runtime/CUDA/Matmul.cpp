@@ -6,12 +6,14 @@
 //
 // The entry points that un-gpu-matmul{library=cublaslt} calls:
 //
-//   un_cuda_matmul_<in>[_<out>][_tf32](a, b, c, batch, m, n, k, accumulate)
+//   un_cuda_matmul_<in>[_<out>][_tf32](a, b, c, d, bias, batch, m, n, k)
 //
-// C[batch][m][n] = A[batch][m][k] B[batch][k][n] (+ C when accumulate is 1),
-// every matrix row-major and contiguous on the device; inputs f32, bf16 or
-// f16, the result f32 or the inputs' type; f32 accumulation (the compute
-// type CUBLAS_COMPUTE_32F, or 32F_FAST_TF32 for _tf32).
+// D[batch][m][n] = A[batch][m][k] B[batch][k][n] (+ C[batch][m][n] when c
+// is not 0; c may be d) (+ bias[n] when bias is not 0: cuBLASLt's BIAS
+// epilogue, one batch only), every matrix row-major and contiguous on the
+// device; inputs f32, bf16 or f16, the result (and C, bias) f32 or the
+// inputs' type; f32 accumulation (the compute type CUBLAS_COMPUTE_32F, or
+// 32F_FAST_TF32 for _tf32).
 //
 // - cuBLASLt is loaded with dlopen on the first call (UN_CUBLASLT_LIBRARY,
 //   else libcublasLt.so.13: the library PyTorch's CUDA 13 wheels carry in
@@ -21,8 +23,8 @@
 //   C^T = B^T A^T, so B is passed as its first operand and A as its second,
 //   neither transposed.
 // - A plan (descriptors and the heuristic's algorithm) is made once per
-//   shape, types and pointer alignments and kept (up to kMaxPlans; beyond
-//   that, made per call).
+//   shape, types, epilogue and pointer alignments and kept (up to
+//   kMaxPlans; beyond that, made per call).
 //   One 32 MiB device workspace, as cuBLAS recommends for Hopper.
 // - The call is enqueued on the harness' stream when one is installed,
 //   else on a stream of its own after the kernels before it finished
@@ -48,6 +50,7 @@ struct CublasLt {
   decltype(&cublasLtGetStatusString) statusString;
   decltype(&cublasLtMatmulDescCreate) descCreate;
   decltype(&cublasLtMatmulDescDestroy) descDestroy;
+  decltype(&cublasLtMatmulDescSetAttribute) descSetAttribute;
   decltype(&cublasLtMatrixLayoutCreate) layoutCreate;
   decltype(&cublasLtMatrixLayoutSetAttribute) layoutSetAttribute;
   decltype(&cublasLtMatrixLayoutDestroy) layoutDestroy;
@@ -64,12 +67,14 @@ struct PlanKey {
   cudaDataType_t in, out;
   cublasComputeType_t compute;
   int64_t batch, m, n, k;
-  uint32_t alignA, alignB, alignC;
+  bool bias;
+  uint32_t alignA, alignB, alignC, alignD, alignBias;
 
   bool operator==(const PlanKey &o) const {
     return in == o.in && out == o.out && compute == o.compute &&
            batch == o.batch && m == o.m && n == o.n && k == o.k &&
-           alignA == o.alignA && alignB == o.alignB && alignC == o.alignC;
+           bias == o.bias && alignA == o.alignA && alignB == o.alignB &&
+           alignC == o.alignC && alignD == o.alignD && alignBias == o.alignBias;
   }
 };
 
@@ -135,6 +140,7 @@ CublasLt loadCublasLt() {
   UN_LOAD(statusString, "cublasLtGetStatusString");
   UN_LOAD(descCreate, "cublasLtMatmulDescCreate");
   UN_LOAD(descDestroy, "cublasLtMatmulDescDestroy");
+  UN_LOAD(descSetAttribute, "cublasLtMatmulDescSetAttribute");
   UN_LOAD(layoutCreate, "cublasLtMatrixLayoutCreate");
   UN_LOAD(layoutSetAttribute, "cublasLtMatrixLayoutSetAttribute");
   UN_LOAD(layoutDestroy, "cublasLtMatrixLayoutDestroy");
@@ -182,17 +188,37 @@ cublasLtMatrixLayout_t layout(const CublasLt &lt, const PlanKey &key,
   return l;
 }
 
-/// Descriptors and the heuristic's best algorithm for `key`.
-Plan makePlan(MatmulState &s, const PlanKey &key) {
+/// Points the plan's bias epilogue at `bias` (the heuristic reads its
+/// alignment from it).
+void setBias(const CublasLt &lt, Plan &plan, intptr_t bias) {
+  const void *pointer = reinterpret_cast<const void *>(bias);
+  checkLt(lt,
+          lt.descSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
+                              &pointer, sizeof(pointer)),
+          "cublasLtMatmulDescSetAttribute", plan.key);
+}
+
+/// Descriptors and the heuristic's best algorithm for `key` (with a bias
+/// epilogue: for `bias`).
+Plan makePlan(MatmulState &s, const PlanKey &key, intptr_t bias) {
   const CublasLt &lt = s.lt;
   Plan plan;
   plan.key = key;
   checkLt(lt, lt.descCreate(&plan.desc, key.compute, CUDA_R_32F),
           "cublasLtMatmulDescCreate", key);
+  if (key.bias) {
+    cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_BIAS;
+    checkLt(lt,
+            lt.descSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE,
+                                &epilogue, sizeof(epilogue)),
+            "cublasLtMatmulDescSetAttribute", key);
+  }
   // Column-major C^T [n x m] = B^T [n x k] * A^T [k x m].
   plan.first = layout(lt, key, key.in, key.n, key.k);
   plan.second = layout(lt, key, key.in, key.k, key.m);
   plan.result = layout(lt, key, key.out, key.n, key.m);
+  if (key.bias)
+    setBias(lt, plan, bias);
   cublasLtMatmulPreference_t preference = nullptr;
   checkLt(lt, lt.preferenceCreate(&preference),
           "cublasLtMatmulPreferenceCreate", key);
@@ -209,7 +235,7 @@ Plan makePlan(MatmulState &s, const PlanKey &key) {
   } alignments[] = {{CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, key.alignB},
                     {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, key.alignA},
                     {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, key.alignC},
-                    {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, key.alignC}};
+                    {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, key.alignD}};
   for (const auto &a : alignments)
     checkLt(lt,
             lt.preferenceSetAttribute(preference, a.attribute, &a.bytes,
@@ -240,16 +266,29 @@ void destroyPlan(const CublasLt &lt, Plan &plan) {
 size_t elementBytes(cudaDataType_t type) { return type == CUDA_R_32F ? 4 : 2; }
 
 void matmul(cudaDataType_t in, cudaDataType_t out, cublasComputeType_t compute,
-            intptr_t a, intptr_t b, intptr_t c, int64_t batch, int64_t m,
-            int64_t n, int64_t k, int64_t accumulate) {
-  PlanKey key = {in, out, compute,      batch,        m,
-                 n,  k,   alignment(a), alignment(b), alignment(c)};
-  if (batch < 0 || m < 0 || n < 0 || k < 0 || batch > INT32_MAX) {
+            intptr_t a, intptr_t b, intptr_t c, intptr_t d, intptr_t bias,
+            int64_t batch, int64_t m, int64_t n, int64_t k) {
+  PlanKey key = {in,
+                 out,
+                 compute,
+                 batch,
+                 m,
+                 n,
+                 k,
+                 bias != 0,
+                 alignment(a),
+                 alignment(b),
+                 alignment(c ? c : d),
+                 alignment(d),
+                 alignment(bias)};
+  if (batch < 0 || m < 0 || n < 0 || k < 0 || batch > INT32_MAX ||
+      (bias && batch > 1)) {
     fprintf(stderr,
             "un_cuda_runtime: matmul of batch %lld, M %lld, N %lld, "
-            "K %lld: sizes out of range\n",
+            "K %lld%s: sizes out of range\n",
             static_cast<long long>(batch), static_cast<long long>(m),
-            static_cast<long long>(n), static_cast<long long>(k));
+            static_cast<long long>(n), static_cast<long long>(k),
+            bias ? " with a bias" : "");
     abort();
   }
   if (batch == 0 || m == 0 || n == 0)
@@ -265,12 +304,19 @@ void matmul(cudaDataType_t in, cudaDataType_t out, cublasComputeType_t compute,
     stream = s.stream;
   }
   if (k == 0) {
-    // An empty sum: C stays (accumulate) or becomes 0 (in 16-bit words:
-    // every element type is 2 or 4 bytes).
-    if (!accumulate)
-      CHECK(cuMemsetD16Async(
-          static_cast<CUdeviceptr>(c), 0,
-          static_cast<size_t>(batch * m * n) * elementBytes(out) / 2, stream));
+    // An empty sum: D = C, or 0 (in 16-bit words: every element type is 2
+    // or 4 bytes). The compiler fuses no bias into a matmul of K = 0.
+    size_t bytes = static_cast<size_t>(batch * m * n) * elementBytes(out);
+    if (bias) {
+      fprintf(stderr, "un_cuda_runtime: a bias on a matmul of K = 0\n");
+      abort();
+    }
+    if (!c)
+      CHECK(
+          cuMemsetD16Async(static_cast<CUdeviceptr>(d), 0, bytes / 2, stream));
+    else if (c != d)
+      CHECK(cuMemcpyAsync(static_cast<CUdeviceptr>(d),
+                          static_cast<CUdeviceptr>(c), bytes, stream));
   } else {
     if (!s.initialized) {
       s.lt = loadCublasLt();
@@ -284,18 +330,20 @@ void matmul(cudaDataType_t in, cudaDataType_t out, cublasComputeType_t compute,
         plan = &s.plans[i];
     Plan transient;
     if (!plan) {
-      transient = makePlan(s, key);
+      transient = makePlan(s, key, bias);
       plan = &transient;
       if (s.planCount < kMaxPlans)
         plan = &(s.plans[s.planCount++] = transient);
+    } else if (bias) {
+      setBias(s.lt, *plan, bias);
     }
-    float alpha = 1.0f, beta = accumulate ? 1.0f : 0.0f;
+    float alpha = 1.0f, beta = c ? 1.0f : 0.0f;
     checkLt(s.lt,
             s.lt.matmul(s.handle, plan->desc, &alpha,
                         reinterpret_cast<const void *>(b), plan->first,
                         reinterpret_cast<const void *>(a), plan->second, &beta,
-                        reinterpret_cast<const void *>(c), plan->result,
-                        reinterpret_cast<void *>(c), plan->result, &plan->algo,
+                        reinterpret_cast<const void *>(c ? c : d), plan->result,
+                        reinterpret_cast<void *>(d), plan->result, &plan->algo,
                         reinterpret_cast<void *>(s.workspace), kWorkspaceBytes,
                         reinterpret_cast<cudaStream_t>(stream)),
             "cublasLtMatmul", key);
@@ -310,10 +358,10 @@ void matmul(cudaDataType_t in, cudaDataType_t out, cublasComputeType_t compute,
 } // namespace
 
 #define UN_MATMUL_ENTRY(name, in, out, compute)                                \
-  UN_CUDA_EXPORT void name(intptr_t a, intptr_t b, intptr_t c, int64_t batch,  \
-                           int64_t m, int64_t n, int64_t k,                    \
-                           int64_t accumulate) {                               \
-    matmul(in, out, compute, a, b, c, batch, m, n, k, accumulate);             \
+  UN_CUDA_EXPORT void name(intptr_t a, intptr_t b, intptr_t c, intptr_t d,     \
+                           intptr_t bias, int64_t batch, int64_t m, int64_t n, \
+                           int64_t k) {                                        \
+    matmul(in, out, compute, a, b, c, d, bias, batch, m, n, k);                \
   }
 
 UN_MATMUL_ENTRY(un_cuda_matmul_f32, CUDA_R_32F, CUDA_R_32F, CUBLAS_COMPUTE_32F)
