@@ -29,6 +29,8 @@ def main(work, results):
     bench, torch_rows = lines("bench.jsonl"), lines("torch.jsonl")
     torch_blocks = {r["block"]: r for r in lines("torch_block.jsonl")
                     if r.get("kind") == "torch_block"}
+    torch_graphs = {r["block"]: r for r in lines("torch_block.jsonl")
+                    if r.get("kind") == "torch_block_graph"}
     checks = [c for c in text("checks.txt").split("\n") if c]
     details = {p.stem: p.read_text()[-20000:] for p in sorted((work / "check").glob("*.result"))}
     logs = {p.stem: p.read_text()[-5000:] for p in sorted((work / "check").glob("*.log"))}
@@ -55,6 +57,7 @@ def main(work, results):
             f"{r['of_copy']:7.2f} "
             + (f"{t['us']:8.2f} {t['gbps']:8.0f} {r['us'] / t['us']:10.2f}" if t else ""))
     checks_by_block = {r["block"]: r for r in bench if r.get("kind") == "block_check"}
+    graphs_by_block = {r["block"]: r for r in bench if r.get("kind") == "block_graph"}
     for r in bench:
         if r.get("kind") == "block":
             c = checks_by_block.get(r["block"])
@@ -68,16 +71,24 @@ def main(work, results):
                       f" {ln['us']:.1f} us, UN/LN time {r['us'] / ln['us']:.2f}") if ln else ""
             summary.append(f"UN-folded block {r['block']} {r['dims']}: {r['us']:.1f} us{check}"
                            f"{versus}")
+            graph = graphs_by_block.get(r["block"])
+            ln_graph = torch_graphs.get(key)
+            if graph:
+                summary.append(f"  as one CUDA graph: {graph['us']:.1f} us" + (
+                    f"; LayerNorm block as a graph {ln_graph['us']:.1f} us, UN/LN time "
+                    f"{graph['us'] / ln_graph['us']:.2f}" if ln_graph else ""))
     for r in torch_blocks.values():
         if r["block"].endswith("-bf16"):
+            graph = torch_graphs.get(r["block"])
             summary.append(f"LayerNorm block (PyTorch eager bf16) {r['block']} {r['dims']}: "
-                           f"{r['us']:.1f} us")
+                           f"{r['us']:.1f} us"
+                           + (f", as one CUDA graph {graph['us']:.1f} us" if graph else ""))
     for r in bench:
         if r.get("kind") == "copy":
             summary.append(f"copy {r['bytes']} bytes: {r['us']:.2f} us, {r['gbps']:.0f} GB/s")
     doc = {"summary": summary, "checks": checks, "check_details": details, "check_logs": logs,
            "un_gpu_bench": bench, "torch_layernorm": torch_rows,
-           "torch_block": list(torch_blocks.values()),
+           "torch_block": list(torch_blocks.values()) + list(torch_graphs.values()),
            "nvidia_smi": text("nvidia-smi.txt"),
            "errors": {"bench": text("bench.err")[-5000:], "torch": text("torch.err")[-5000:],
                       "torch_block": text("torch_block.err")[-5000:]}}
