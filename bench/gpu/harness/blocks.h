@@ -14,8 +14,8 @@
 
 typedef struct {
   const char *key;
-  const char *check;  /* check/block_<check>.bin: the expected output */
-  double tolerance;   /* of the max error over max |y| */
+  const char *check; /* check/block_<check>.bin: the expected output */
+  double tolerance;  /* of the max error over max |y| */
   int nargs;
   void (*call)(void **descriptors);
 } BlockCall;
