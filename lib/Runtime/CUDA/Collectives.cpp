@@ -31,7 +31,6 @@
 
 #include "Runtime.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -106,36 +105,20 @@ int envInt(const char *const *names, int count, const char **found) {
   return -1;
 }
 
-void *symbol(void *library, const char *name) {
-  void *found = dlsym(library, name);
-  if (!found)
-    fail("the NCCL library has no ", name);
-  return found;
-}
-
 Nccl loadNccl() {
-  const char *path = getenv("UN_NCCL_LIBRARY");
-  if (!path || !*path)
-    path = "libnccl.so.2";
-  void *library = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
-  if (!library) {
-    fprintf(stderr,
-            "un_cuda_runtime: statistics across processes need NCCL: "
-            "could not load %s (%s); install it (PyPI: nvidia-nccl-cu13) "
-            "and put it on the loader's path or name it in "
-            "UN_NCCL_LIBRARY\n",
-            path, dlerror());
-    abort();
-  }
+  const char *path;
+  void *library = un_cuda::loadOptionalLibrary(
+      "UN_NCCL_LIBRARY", "libnccl.so.2",
+      "statistics across processes need NCCL", "PyPI: nvidia-nccl-cu13", &path);
   Nccl nccl;
-  nccl.getUniqueId = reinterpret_cast<decltype(nccl.getUniqueId)>(
-      symbol(library, "ncclGetUniqueId"));
-  nccl.commInitRank = reinterpret_cast<decltype(nccl.commInitRank)>(
-      symbol(library, "ncclCommInitRank"));
-  nccl.allReduce = reinterpret_cast<decltype(nccl.allReduce)>(
-      symbol(library, "ncclAllReduce"));
-  nccl.getErrorString = reinterpret_cast<decltype(nccl.getErrorString)>(
-      symbol(library, "ncclGetErrorString"));
+#define UN_LOAD(field, name)                                                   \
+  nccl.field = reinterpret_cast<decltype(nccl.field)>(                         \
+      un_cuda::requireSymbol(library, path, name))
+  UN_LOAD(getUniqueId, "ncclGetUniqueId");
+  UN_LOAD(commInitRank, "ncclCommInitRank");
+  UN_LOAD(allReduce, "ncclAllReduce");
+  UN_LOAD(getErrorString, "ncclGetErrorString");
+#undef UN_LOAD
   return nccl;
 }
 

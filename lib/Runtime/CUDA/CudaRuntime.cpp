@@ -29,6 +29,8 @@
 
 #include "Runtime.h"
 
+#include <dlfcn.h>
+
 #include <pthread.h>
 
 #include <cstdint>
@@ -411,4 +413,31 @@ UN_CUDA_EXPORT void un_cuda_set_stream(CUstream stream) {
 /// are skipped: calls only enqueue work (the caller synchronizes).
 UN_CUDA_EXPORT void un_cuda_set_synchronous(int synchronous) {
   runtime().synchronous = synchronous != 0;
+}
+
+void *un_cuda::loadOptionalLibrary(const char *envVar, const char *defaultName,
+                                   const char *need, const char *where,
+                                   const char **path) {
+  *path = getenv(envVar);
+  if (!*path || !**path)
+    *path = defaultName;
+  void *library = dlopen(*path, RTLD_NOW | RTLD_GLOBAL);
+  if (!library) {
+    fprintf(stderr,
+            "un_cuda_runtime: %s: could not load %s (%s); install it (%s) "
+            "and put it on the loader's path or name it in %s\n",
+            need, *path, dlerror(), where, envVar);
+    abort();
+  }
+  return library;
+}
+
+void *un_cuda::requireSymbol(void *library, const char *path,
+                             const char *name) {
+  void *found = dlsym(library, name);
+  if (!found) {
+    fprintf(stderr, "un_cuda_runtime: %s has no %s\n", path, name);
+    abort();
+  }
+  return found;
 }

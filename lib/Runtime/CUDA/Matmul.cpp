@@ -36,7 +36,6 @@
 #include "Runtime.h"
 
 #include <cublasLt.h>
-#include <dlfcn.h>
 #include <pthread.h>
 
 #include <cstdint>
@@ -109,33 +108,16 @@ struct MatmulState {
 
 MatmulState theMatmulState; // constant-initialized
 
-void *symbol(void *library, const char *path, const char *name) {
-  void *found = dlsym(library, name);
-  if (!found) {
-    fprintf(stderr, "un_cuda_runtime: %s has no %s\n", path, name);
-    abort();
-  }
-  return found;
-}
-
 CublasLt loadCublasLt() {
-  const char *path = getenv("UN_CUBLASLT_LIBRARY");
-  if (!path || !*path)
-    path = "libcublasLt.so.13";
-  void *library = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
-  if (!library) {
-    fprintf(stderr,
-            "un_cuda_runtime: matmuls compiled with "
-            "matmul-library=cublaslt need cuBLASLt: could not load %s (%s); "
-            "install it (PyPI: nvidia-cublas, or PyTorch's CUDA wheels) and "
-            "put it on the loader's path or name it in "
-            "UN_CUBLASLT_LIBRARY\n",
-            path, dlerror());
-    abort();
-  }
+  const char *path;
+  void *library = un_cuda::loadOptionalLibrary(
+      "UN_CUBLASLT_LIBRARY", "libcublasLt.so.13",
+      "matmuls compiled with matmul-library=cublaslt need cuBLASLt",
+      "PyPI: nvidia-cublas, or PyTorch's CUDA wheels", &path);
   CublasLt lt;
 #define UN_LOAD(field, name)                                                   \
-  lt.field = reinterpret_cast<decltype(lt.field)>(symbol(library, path, name))
+  lt.field = reinterpret_cast<decltype(lt.field)>(                             \
+      un_cuda::requireSymbol(library, path, name))
   UN_LOAD(create, "cublasLtCreate");
   UN_LOAD(statusString, "cublasLtGetStatusString");
   UN_LOAD(descCreate, "cublasLtMatmulDescCreate");

@@ -4,8 +4,9 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// The runtime's context and stream state (CudaRuntime.cpp), for its other
-// entry points (Collectives.cpp). Not exported from the library.
+// The runtime's context and stream state and its loader of optional
+// libraries (CudaRuntime.cpp), for its other entry points (Collectives.cpp,
+// Matmul.cpp). Not exported from the library.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,6 +32,18 @@ CUstream userStream();
 
 /// False when a harness made the end-of-call waits no-ops.
 bool synchronous();
+
+/// A library the runtime uses only when a program needs it (NCCL,
+/// cuBLASLt): dlopen of the path in `$envVar`, else of `defaultName`. If it
+/// cannot be loaded, prints "<need>: could not load <path> (<error>);
+/// install it (<where>) and put it on the loader's path or name it in
+/// <envVar>" and aborts. Sets `*path` to the path tried.
+void *loadOptionalLibrary(const char *envVar, const char *defaultName,
+                          const char *need, const char *where,
+                          const char **path);
+
+/// `name` in `library` (loaded from `path`), or a message and abort.
+void *requireSymbol(void *library, const char *path, const char *name);
 
 } // namespace un_cuda
 
