@@ -44,6 +44,7 @@
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringSet.h"
 
 namespace mlir {
 namespace un {
@@ -78,41 +79,48 @@ static llvm::SetVector<Value> aliasesOf(Value root) {
   return aliases;
 }
 
-/// True if `call` calls a function marked un.device_pointers.
-static bool callsDeviceLibrary(func::CallOp call) {
-  auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
-      call, call.getCalleeAttr());
-  return callee && callee->hasAttr(un::gpukernels::kDevicePointersAttr);
+/// The functions of `module` marked un.device_pointers.
+static llvm::StringSet<> deviceLibraryFunctions(ModuleOp module) {
+  llvm::StringSet<> names;
+  for (auto func : module.getOps<func::FuncOp>())
+    if (func->hasAttr(un::gpukernels::kDevicePointersAttr))
+      names.insert(func.getSymName());
+  return names;
 }
 
-/// True if `user` takes a buffer's pointer only for calls of functions
-/// marked un.device_pointers (they use it on the device during the call).
-static bool isDevicePointerUse(Operation *user) {
+/// True if `user` takes a buffer's pointer only for calls of `libraries`
+/// (functions marked un.device_pointers: they use it on the device during
+/// the call).
+static bool isDevicePointerUse(Operation *user,
+                               const llvm::StringSet<> &libraries) {
   auto pointer = dyn_cast<memref::ExtractAlignedPointerAsIndexOp>(user);
   return pointer && !pointer->use_empty() &&
-         llvm::all_of(pointer->getUsers(), [](Operation *use) {
+         llvm::all_of(pointer->getUsers(), [&](Operation *use) {
            auto call = dyn_cast<func::CallOp>(use);
-           return call && callsDeviceLibrary(call);
+           return call && libraries.contains(call.getCallee());
          });
 }
 
 /// True if a kernel (or an all-reduce across processes, which NCCL runs on
-/// the device, or a device library call) reads or writes one of `aliases`.
-static bool reachesKernel(const llvm::SetVector<Value> &aliases) {
+/// the device, or a call of `libraries`) reads or writes one of `aliases`.
+static bool reachesKernel(const llvm::SetVector<Value> &aliases,
+                          const llvm::StringSet<> &libraries) {
   for (Value v : aliases)
     for (Operation *user : v.getUsers())
       if (isa<gpu::LaunchFuncOp, un::SumAcrossRanksOp>(user) ||
-          user->getParentOfType<gpu::LaunchOp>() || isDevicePointerUse(user))
+          user->getParentOfType<gpu::LaunchOp>() ||
+          isDevicePointerUse(user, libraries))
         return true;
   return false;
 }
 
-static bool launchesKernels(func::FuncOp func) {
+static bool launchesKernels(func::FuncOp func,
+                            const llvm::StringSet<> &libraries) {
   return func
-      .walk([](Operation *op) {
+      .walk([&](Operation *op) {
         auto call = dyn_cast<func::CallOp>(op);
         return isa<gpu::LaunchFuncOp, gpu::LaunchOp>(op) ||
-                       (call && callsDeviceLibrary(call))
+                       (call && libraries.contains(call.getCallee()))
                    ? WalkResult::interrupt()
                    : WalkResult::advance();
       })
@@ -121,7 +129,8 @@ static bool launchesKernels(func::FuncOp func) {
 
 /// True if the buffer (one of `aliases`) may outlive its block, or is freed
 /// already.
-static bool escapesOrFreed(const llvm::SetVector<Value> &aliases) {
+static bool escapesOrFreed(const llvm::SetVector<Value> &aliases,
+                           const llvm::StringSet<> &libraries) {
   for (Value v : aliases)
     for (OpOperand &use : v.getUses()) {
       Operation *user = use.getOwner();
@@ -131,7 +140,7 @@ static bool escapesOrFreed(const llvm::SetVector<Value> &aliases) {
               memref::ExtractStridedMetadataOp, memref::CopyOp, memref::CastOp,
               gpu::LaunchFuncOp, gpu::MemcpyOp, gpu::MemsetOp,
               un::SumAcrossRanksOp>(user) ||
-          isDevicePointerUse(user))
+          isDevicePointerUse(user, libraries))
         continue;
       if (auto store = dyn_cast<memref::StoreOp>(user))
         if (store.getMemRef() == v)
@@ -186,9 +195,10 @@ struct UNGPUDeviceBuffersPass
     ModuleOp module = getOperation();
     if (unified)
       return runUnified(module);
+    llvm::StringSet<> libraries = deviceLibraryFunctions(module);
     // Phase 0: free the buffers that do not escape.
-    module.walk([](memref::AllocOp alloc) {
-      if (escapesOrFreed(aliasesOf(alloc.getResult())))
+    module.walk([&](memref::AllocOp alloc) {
+      if (escapesOrFreed(aliasesOf(alloc.getResult()), libraries))
         return;
       OpBuilder b = OpBuilder::atBlockTerminator(alloc->getBlock());
       memref::DeallocOp::create(b, alloc.getLoc(), alloc.getResult());
@@ -197,11 +207,11 @@ struct UNGPUDeviceBuffersPass
     DenseMap<func::FuncOp, SmallVector<Value>> deviceRoots;
     llvm::StringMap<llvm::SmallDenseSet<unsigned>> deviceResults;
     for (auto func : module.getOps<func::FuncOp>()) {
-      if (func.isExternal() || !launchesKernels(func))
+      if (func.isExternal() || !launchesKernels(func, libraries))
         continue;
       func.walk([&](memref::AllocOp alloc) {
         llvm::SetVector<Value> aliases = aliasesOf(alloc.getResult());
-        if (!reachesKernel(aliases))
+        if (!reachesKernel(aliases, libraries))
           return;
         deviceRoots[func].push_back(alloc.getResult());
         for (Value v : aliases)
@@ -243,7 +253,7 @@ struct UNGPUDeviceBuffersPass
               /*hostShared=*/false);
           alloc.replaceAllUsesWith(gpuAlloc.getMemref());
           alloc->erase();
-        } else if (!escapesOrFreed(aliases)) {
+        } else if (!escapesOrFreed(aliases, libraries)) {
           // A device buffer a call returned (the callee allocated it):
           // freed here after its last use, like a local one.
           OpBuilder b = OpBuilder::atBlockTerminator(root.getParentBlock());
@@ -256,7 +266,7 @@ struct UNGPUDeviceBuffersPass
     // the result into the caller's buffer).
     for (auto func : module.getOps<func::FuncOp>()) {
       if (func.isExternal() ||
-          (!launchesKernels(func) && !deviceRoots.count(func)))
+          (!launchesKernels(func, libraries) && !deviceRoots.count(func)))
         continue;
       func.walk([&](memref::CopyOp copy) {
         auto source = cast<MemRefType>(copy.getSource().getType());
