@@ -37,7 +37,31 @@ def require_native():
     return compiler
 
 
-CUDA_INCLUDE = pathlib.Path(os.environ.get("CUDA_HOME", "/usr/local/cuda")) / "include"
+CUDA_HOME = pathlib.Path(os.environ.get("CUDA_HOME", "/usr/local/cuda"))
+CUDA_INCLUDE = CUDA_HOME / "include"
+# The CUDA runtime library (built with the toolkit) and the folder of the
+# fake CUDA driver the GPU host-side tests run under (CI sets it).
+CUDA_RUNTIME = BUILD / "lib" / "libun_cuda_runtime.so"
+FAKECUDA = os.environ.get("UN_FAKECUDA_DIR")
+
+
+def cuda_host_skips(cublaslt=False):
+    """pytest marks of the tests that run the CUDA runtime under the fake
+    driver: skipped without the runtime, without the fake driver, and with
+    `cublaslt`, without cublasLt.h (for the fake cuBLASLt)."""
+    import pytest
+
+    marks = [
+        pytest.mark.skipif(not CUDA_RUNTIME.exists(),
+                           reason="un-mlir was built without the CUDA toolkit"),
+        pytest.mark.skipif(not FAKECUDA or not pathlib.Path(FAKECUDA, "libcuda.so.1").exists(),
+                           reason="UN_FAKECUDA_DIR does not name a folder with a fake "
+                                  "libcuda.so.1"),
+    ]
+    if cublaslt:
+        marks.append(pytest.mark.skipif(not (CUDA_INCLUDE / "cublasLt.h").exists(),
+                                        reason="no cublasLt.h in the CUDA toolkit"))
+    return marks
 
 
 def build_fake_cublaslt(folder):

@@ -9,23 +9,15 @@ processes. The kernels' numbers across processes are checked by
 test_mpi.py (the same kernels run on the host, MPI summing)."""
 import json
 import os
-import pathlib
 import subprocess
 import sys
 
 import pytest
 
-from conftest import BUILD, ROOT
+from conftest import CUDA_RUNTIME as RUNTIME
+from conftest import FAKECUDA, ROOT, cuda_host_skips
 
-RUNTIME = BUILD / "lib" / "libun_cuda_runtime.so"
-FAKECUDA = os.environ.get("UN_FAKECUDA_DIR")
-
-pytestmark = [
-    pytest.mark.skipif(not RUNTIME.exists(),
-                       reason="un-mlir was built without the CUDA toolkit"),
-    pytest.mark.skipif(not FAKECUDA or not pathlib.Path(FAKECUDA, "libcuda.so.1").exists(),
-                       reason="UN_FAKECUDA_DIR does not name a folder with a fake libcuda.so.1"),
-]
+pytestmark = cuda_host_skips()
 
 # Rank r holds [10 r, 10 r + 1, ...]; sums out of place, then in place.
 SUM_SCRIPT = """

@@ -11,29 +11,26 @@ every case and every benchmark (the UN-folded Transformer blocks included,
 with the project's matmul kernels and with cuBLASLt calls, here a fake
 cuBLASLt: test/python/fake_cublaslt.c) ran to its end, each in its own
 process, with no fault, no bad launch, and the results written under $OUT."""
+import functools
 import json
 import os
-import pathlib
 import re
 import shutil
 import subprocess
 
 import pytest
 
-from conftest import BUILD, CUDA_INCLUDE, ROOT, build_fake_cublaslt
-
-RUNTIME = BUILD / "lib" / "libun_cuda_runtime.so"
-CUDA_HOME = pathlib.Path(os.environ.get("CUDA_HOME", "/usr/local/cuda"))
-FAKECUDA = os.environ.get("UN_FAKECUDA_DIR")
+from conftest import BUILD, CUDA_HOME, FAKECUDA, ROOT, build_fake_cublaslt, cuda_host_skips
+from conftest import CUDA_RUNTIME as RUNTIME
 
 needs_runtime = pytest.mark.skipif(
     not RUNTIME.exists() or not (CUDA_HOME / "bin" / "ptxas").exists(),
     reason="un-mlir was built without the CUDA toolkit")
-needs_fake_driver = pytest.mark.skipif(
-    not FAKECUDA or not pathlib.Path(FAKECUDA, "libcuda.so.1").exists()
-    or not (CUDA_INCLUDE / "cublasLt.h").exists(),
-    reason="UN_FAKECUDA_DIR does not name a folder with a fake libcuda.so.1, or the CUDA "
-           "toolkit has no cublasLt.h (for the fake cuBLASLt)")
+
+
+def needs_fake_driver(test):
+    """`test` with the skips of cuda_host_skips(cublaslt=True)."""
+    return functools.reduce(lambda t, mark: mark(t), cuda_host_skips(cublaslt=True), test)
 
 
 @pytest.fixture(scope="module")

@@ -8,26 +8,16 @@ beta) decides the numbers checked here against numpy. On a GPU the real
 library computes them (bench/gpu)."""
 import json
 import os
-import pathlib
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from conftest import BUILD, CUDA_INCLUDE, ROOT, build_fake_cublaslt
+from conftest import CUDA_RUNTIME as RUNTIME
+from conftest import FAKECUDA, ROOT, build_fake_cublaslt, cuda_host_skips
 
-RUNTIME = BUILD / "lib" / "libun_cuda_runtime.so"
-FAKECUDA = os.environ.get("UN_FAKECUDA_DIR")
-
-pytestmark = [
-    pytest.mark.skipif(not RUNTIME.exists(),
-                       reason="un-mlir was built without the CUDA toolkit"),
-    pytest.mark.skipif(not FAKECUDA or not pathlib.Path(FAKECUDA, "libcuda.so.1").exists(),
-                       reason="UN_FAKECUDA_DIR does not name a folder with a fake libcuda.so.1"),
-    pytest.mark.skipif(not (CUDA_INCLUDE / "cublasLt.h").exists(),
-                       reason="no cublasLt.h in the CUDA toolkit"),
-]
+pytestmark = cuda_host_skips(cublaslt=True)
 
 C_IFACE = "attributes {llvm.emit_c_interface}"
 FUNCTIONS = f"""
