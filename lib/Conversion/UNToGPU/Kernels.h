@@ -178,10 +178,6 @@ bool isPlainMatmul(linalg::LinalgOp op);
 /// one type, an f32 result or one of the inputs' type; any shapes.
 bool isLibraryMatmul(linalg::LinalgOp op);
 
-/// The runtime's entry point for inputs of type `in` and a result of type
-/// `out`: un_cuda_matmul_<in>[_<out>][_tf32].
-std::string matmulLibraryFunction(Type in, Type out, bool tf32);
-
 /// Replaces `op` (isLibraryMatmul) by a call of the runtime's entry point
 /// on its buffers; with `tf32`, f32 matmuls may use TF32 tensor cores.
 LogicalResult lowerMatmulToLibraryCall(linalg::LinalgOp op, bool tf32);

@@ -80,8 +80,9 @@ bool un::gpukernels::isLibraryMatmul(linalg::LinalgOp op) {
   return a == b && !typeName(a).empty() && (c.isF32() || c == a);
 }
 
-std::string un::gpukernels::matmulLibraryFunction(Type in, Type out,
-                                                  bool tf32) {
+/// The runtime's entry point for inputs of type `in` and a result of type
+/// `out`: un_cuda_matmul_<in>[_<out>][_tf32].
+static std::string matmulLibraryFunction(Type in, Type out, bool tf32) {
   std::string name = "un_cuda_matmul_" + typeName(in).str();
   if (out != in)
     name += "_" + typeName(out).str();
