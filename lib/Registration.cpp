@@ -7,6 +7,7 @@
 #include "un/Registration.h"
 
 #include "un/Codegen/CPU/Passes.h"
+#include "un/Codegen/GPU/Passes.h"
 #include "un/Conversion/Passes.h"
 #include "un/Dialect/UN/IR/UNDialect.h"
 #include "un/Dialect/UN/Transforms/Passes.h"
@@ -34,5 +35,6 @@ void un::registerUNPasses() {
   registerUNTransformsPasses();
   registerUNConversionPasses();
   registerUNCodegenCPUPasses();
+  registerUNCodegenGPUPasses();
   registerUNPipelines();
 }

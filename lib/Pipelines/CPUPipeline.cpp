@@ -38,6 +38,7 @@
 #include "Bufferization.h"
 
 #include "un/Codegen/CPU/Passes.h"
+#include "un/Codegen/GPU/Passes.h"
 #include "un/Conversion/Passes.h"
 #include "un/Dialect/UN/Transforms/Passes.h"
 

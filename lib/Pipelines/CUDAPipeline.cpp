@@ -17,12 +17,12 @@
 //     boundaries, as in the CPU pipeline) -> parallel loops -> one
 //     gpu.launch each, one iteration per thread in blocks of 256
 //     (un-gpu-launch-loops);
-//  3. kernel outlining into one gpu.module, un-gpu-device-buffers
-//     (frees what does not escape: ownership-based deallocation rejects
-//     kernels) (buffers that kernels touch become gpu.alloc,
-//     copies gpu.memcpy), un-gpu-collectives (all-reduces across
-//     processes: NCCL calls of the runtime), gpu-async-region (one stream
-//     per call, one wait at the end);
+//  3. kernel outlining into one gpu.module, un-gpu-collectives
+//     (all-reduces across processes: NCCL calls of the runtime),
+//     un-gpu-device-buffers (buffers that kernels and the runtime's device
+//     calls touch become gpu.alloc, copies gpu.memcpy; frees what does not
+//     escape: ownership-based deallocation rejects kernels),
+//     gpu-async-region (one stream per call, one wait at the end);
 //  4. kernels -> NVVM -> PTX (and cubin/fatbin via ptxas) with
 //     gpu-module-to-binary; host -> LLVM calling the mgpu* runtime entry
 //     points (lib/Runtime/CUDA).
@@ -36,6 +36,7 @@
 
 #include "Bufferization.h"
 
+#include "un/Codegen/GPU/Passes.h"
 #include "un/Conversion/Passes.h"
 #include "un/Dialect/UN/Transforms/Passes.h"
 
@@ -63,8 +64,8 @@ static void addCleanup(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
-void un::buildUNToGPUKernelsPipeline(OpPassManager &pm,
-                                     const UNCUDAPipelineOptions &options) {
+void un::buildUNCUDAKernelsPipeline(OpPassManager &pm,
+                                    const UNCUDAPipelineOptions &options) {
   pm.addPass(createUNCheckDimIndices());
   pm.addPass(createUNDecompose());
   ConvertUNToGPUOptions toGPU;
@@ -91,7 +92,7 @@ void un::buildUNToGPUKernelsPipeline(OpPassManager &pm,
 
 void un::buildUNCUDAPipeline(OpPassManager &pm,
                              const UNCUDAPipelineOptions &options) {
-  buildUNToGPUKernelsPipeline(pm, options);
+  buildUNCUDAKernelsPipeline(pm, options);
   std::string toolkit = options.toolkit.getValue();
   if (toolkit.empty())
     toolkit = UN_CUDA_TOOLKIT_PATH;
@@ -100,16 +101,12 @@ void un::buildUNCUDAPipeline(OpPassManager &pm,
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createSymbolDCEPass());
   pm.addPass(createConvertBufferizationToMemRefPass());
-  if (options.unifiedMemory) {
-    UNGPUDeviceBuffersOptions buffers;
-    buffers.unified = true;
-    pm.addPass(createUNGPUDeviceBuffers(buffers));
-    pm.addPass(createUNGPUCollectives());
-  } else {
-    pm.addPass(createUNGPUDeviceBuffers());
-    pm.addPass(createUNGPUCollectives());
+  pm.addPass(createUNGPUCollectives());
+  UNGPUDeviceBuffersOptions buffers;
+  buffers.unified = options.unifiedMemory;
+  pm.addPass(createUNGPUDeviceBuffers(buffers));
+  if (!options.unifiedMemory)
     pm.nest<func::FuncOp>().addPass(createGpuAsyncRegionPass());
-  }
   addCleanup(pm);
 
   // Common to host and device.
@@ -158,8 +155,9 @@ void un::registerUNCUDAPipeline() {
       "NVVM) and host LLVM calling the mgpu* CUDA runtime entry points",
       buildUNCUDAPipeline);
   PassPipelineRegistration<UNCUDAPipelineOptions>(
-      "un-to-gpu-kernels-pipeline",
-      "The first half of un-cuda-pipeline: un ops to gpu.launch kernels on "
-      "buffers, the rest mapped to GPU loops (target independent)",
-      buildUNToGPUKernelsPipeline);
+      "un-cuda-kernels-pipeline",
+      "The first half of un-cuda-pipeline: the model as gpu.launch kernels "
+      "for NVIDIA GPUs on buffers (warps of 32, libdevice calls) or cuBLASLt "
+      "calls, before kernel outlining and NVVM",
+      buildUNCUDAKernelsPipeline);
 }

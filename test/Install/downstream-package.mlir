@@ -17,7 +17,7 @@
 // Statistics across processes: the MPI lowering is registered too.
 // RUN: %t/build/downstream-opt %S/../Pipelines/cpu-pipeline-all-ranks.mlir --un-cpu-pipeline \
 // RUN:   | FileCheck %S/../Pipelines/cpu-pipeline-all-ranks.mlir
-// RUN: %if cuda-pipeline %{ %t/build/downstream-opt %s --un-to-gpu-kernels-pipeline | FileCheck %s --check-prefix=KERNELS %}
+// RUN: %if cuda-pipeline %{ %t/build/downstream-opt %s --un-cuda-kernels-pipeline | FileCheck %s --check-prefix=KERNELS %}
 // RUN: %if cuda-pipeline %{ %t/build/downstream-opt %s --un-cuda-pipeline="format=isa" | FileCheck %s --check-prefix=CUDA %}
 // The installed tools and plugin are there too.
 // RUN: %t/install/bin/un-opt %s --canonicalize | FileCheck %s

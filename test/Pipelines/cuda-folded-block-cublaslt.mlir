@@ -6,7 +6,7 @@
 // only allocates and reshapes buffers.
 // REQUIRES: cuda-pipeline
 // RUN: un-opt %S/../../examples/vit_encoder_block.mlir --un-inference-pipeline \
-// RUN:   | un-opt --un-to-gpu-kernels-pipeline=matmul-library=cublaslt \
+// RUN:   | un-opt --un-cuda-kernels-pipeline=matmul-library=cublaslt \
 // RUN:   | %python %S/Inputs/host_ops.py vit_block_folded | FileCheck %s
 
 // CHECK-NOT: scf.

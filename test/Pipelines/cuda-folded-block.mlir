@@ -10,7 +10,7 @@
 // bias + residual, bias + GELU, bias + residual.
 // REQUIRES: cuda-pipeline
 // RUN: un-opt %S/../../examples/vit_encoder_block.mlir --un-inference-pipeline \
-// RUN:   | un-opt --un-to-gpu-kernels-pipeline | FileCheck %s
+// RUN:   | un-opt --un-cuda-kernels-pipeline | FileCheck %s
 
 // CHECK-LABEL: func.func @vit_block_folded(
 // CHECK-COUNT-19: gpu.launch
@@ -20,7 +20,7 @@
 
 // Outside the kernels: allocations, views and launches only.
 // RUN: un-opt %S/../../examples/vit_encoder_block.mlir --un-inference-pipeline \
-// RUN:   | un-opt --un-to-gpu-kernels-pipeline \
+// RUN:   | un-opt --un-cuda-kernels-pipeline \
 // RUN:   | %python %S/Inputs/host_ops.py vit_block_folded | FileCheck %s --check-prefix=HOST
 // HOST-NOT: scf.
 // HOST-NOT: memref.load

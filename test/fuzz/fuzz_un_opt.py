@@ -36,8 +36,8 @@ PASSES = [
     "--canonicalize", "--un-decompose", "--convert-un-to-linalg", "--un-raise-norms",
     "--un-fold-into-linear", "--un-fold-into-linear=hoist-weight-prep=true pack-weights=true",
     "--un-to-linalg-pipeline", "--un-inference-pipeline", "--un-cpu-pipeline",
-    "--un-to-gpu-kernels-pipeline", "--un-gpu-emulation-pipeline", "--convert-un-to-mpi",
-    "--un-gpu-collectives", "--un-to-gpu-kernels-pipeline=matmul-library=cublaslt",
+    "--un-cuda-kernels-pipeline", "--un-gpu-emulation-pipeline", "--convert-un-to-mpi",
+    "--un-gpu-collectives", "--un-cuda-kernels-pipeline=matmul-library=cublaslt",
 ]
 TIMEOUT = 60
 TYPE = re.compile(r"\b(tensor|memref)<([^<>]*?)>")

@@ -1,5 +1,5 @@
 """UN-folded Transformer blocks with every op a GPU kernel
-(`un-to-gpu-kernels-pipeline`: the SGEMM kernels, the loop kernels, the
+(`un-cuda-kernels-pipeline`: the SGEMM kernels, the loop kernels, the
 softmax's row reductions one warp per row with shuffles), run on the host
 by `un-gpu-emulate` and compared with the same blocks compiled for the
 CPU: the CUDA path's numbers without a GPU. Small dims with every
@@ -14,7 +14,7 @@ require_native()
 
 from un_mlir import aot, blocks, harness  # noqa: E402
 
-EMULATED = ["un-to-gpu-kernels-pipeline", "un-gpu-emulate", "un-cpu-pipeline"]
+EMULATED = ["un-cuda-kernels-pipeline", "un-gpu-emulate", "un-cpu-pipeline"]
 
 
 @pytest.mark.parametrize("kind, dims", [

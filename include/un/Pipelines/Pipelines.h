@@ -141,11 +141,12 @@ struct UNCUDAPipelineOptions
 void buildUNCUDAPipeline(OpPassManager &pm,
                          const UNCUDAPipelineOptions &options);
 
-/// The target-independent first half: gpu.launch kernels on buffers.
-void buildUNToGPUKernelsPipeline(OpPassManager &pm,
-                                 const UNCUDAPipelineOptions &options);
+/// The first half of `un-cuda-pipeline`: the model as gpu.launch kernels
+/// (and cuBLASLt calls) for NVIDIA GPUs on buffers, before outlining.
+void buildUNCUDAKernelsPipeline(OpPassManager &pm,
+                                const UNCUDAPipelineOptions &options);
 
-/// Registers `un-cuda-pipeline` and `un-to-gpu-kernels-pipeline`.
+/// Registers `un-cuda-pipeline` and `un-cuda-kernels-pipeline`.
 void registerUNCUDAPipeline();
 
 /// Registers `un-cpu-pipeline`, `un-to-linalg-pipeline`,

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "un/Codegen/GPU/Passes.h"
 #include "un/Conversion/Passes.h"
 #include "un/Conversion/RuntimeChecks.h"
 #include "un/Dialect/UN/IR/UNOps.h"
@@ -57,6 +58,8 @@ struct UNGPUCollectivesPass
       callee = func::FuncOp::create(b, module.getLoc(), kSumAcrossRanks, type);
       callee.setPrivate();
     }
+    // NCCL reads and writes the buffers on the device, during the call.
+    callee->setAttr(gpukernels::kDevicePointersAttr, b.getUnitAttr());
     for (SumAcrossRanksOp op : *sums) {
       b.setInsertionPoint(op);
       Location loc = op.getLoc();

@@ -28,7 +28,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "KernelBuilder.h"
+#include "ChannelTiling.h"
 #include "Kernels.h"
 
 #include "un/Conversion/Passes.h"

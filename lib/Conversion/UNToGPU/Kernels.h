@@ -25,30 +25,19 @@
 #ifndef UN_LIB_CONVERSION_UNTOGPU_KERNELS_H
 #define UN_LIB_CONVERSION_UNTOGPU_KERNELS_H
 
-#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
-#include "mlir/IR/Builders.h"
-#include "llvm/ADT/StringSet.h"
+#include "un/Codegen/GPU/KernelBuilder.h"
 
 namespace mlir {
 namespace un {
 namespace gpukernels {
 
 /// Module-wide settings and kernel naming.
-struct KernelContext {
+struct KernelContext : KernelNames {
   /// Streaming multiprocessors of the target (sizes the grids).
   int64_t smCount = 132;
   /// normalize / input_grad divide every element (exact) instead of
   /// multiplying by the channel's reciprocal.
   bool exactDivision = false;
-  /// The gpu.module that every kernel is outlined into.
-  std::string moduleName = "un_kernels";
-  /// Prefix of kernel names (the enclosing function's name).
-  std::string prefix;
-  /// Names taken so far.
-  llvm::StringSet<> names;
-
-  /// A unique kernel name `<prefix>_<what>[_<n>]`.
-  std::string name(StringRef what);
 };
 
 /// A scalar operand as a kernel sees it: a host value passed by value, or
@@ -163,24 +152,6 @@ void emitInputGrad(OpBuilder &b, Location loc, KernelContext &ctx, Value gy,
 /// y = scale * x + shift.
 void emitAffine(OpBuilder &b, Location loc, KernelContext &ctx, Value x,
                 Value scale, Value shift, Value y);
-
-/// On the callee of a runtime call: its index operands that come from
-/// memref.extract_aligned_pointer_as_index are device buffers that the
-/// call reads or writes and does not keep (un-gpu-device-buffers).
-constexpr StringLiteral kDevicePointersAttr = "un.device_pointers";
-
-/// True if `op` is a linalg.matmul or linalg.batch_matmul on tensors with
-/// the default indexing maps (no transposes or broadcasts).
-bool isPlainMatmul(linalg::LinalgOp op);
-
-/// True if `op` is a matmul / batch_matmul on tensors that the runtime's
-/// cuBLASLt entry points compute: default maps; f32, bf16 or f16 inputs of
-/// one type, an f32 result or one of the inputs' type; any shapes.
-bool isLibraryMatmul(linalg::LinalgOp op);
-
-/// Replaces `op` (isLibraryMatmul) by a call of the runtime's entry point
-/// on its buffers; with `tf32`, f32 matmuls may use TF32 tensor cores.
-LogicalResult lowerMatmulToLibraryCall(linalg::LinalgOp op, bool tf32);
 
 } // namespace gpukernels
 } // namespace un

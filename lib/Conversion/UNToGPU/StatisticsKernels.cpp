@@ -18,7 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "KernelBuilder.h"
+#include "ChannelTiling.h"
 #include "Kernels.h"
 
 #include "un/Conversion/WindowSlot.h"

@@ -21,7 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "KernelBuilder.h"
+#include "ChannelTiling.h"
 #include "Kernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -31,15 +31,6 @@
 using namespace mlir;
 using namespace mlir::un;
 using namespace mlir::un::gpukernels;
-
-std::string KernelContext::name(StringRef what) {
-  std::string base = (prefix + "_" + what).str();
-  std::string candidate = base;
-  for (int n = 1; names.contains(candidate); ++n)
-    candidate = base + "_" + std::to_string(n);
-  names.insert(candidate);
-  return candidate;
-}
 
 Value ScalarRef::get(OpBuilder &b, Location loc, Type type) const {
   Value v = host;

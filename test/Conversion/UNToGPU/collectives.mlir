@@ -1,12 +1,14 @@
-// un-gpu-collectives: un.sum_across_ranks on device buffers -> a call of
-// the CUDA runtime's NCCL all-reduce with the buffers' pointers and length.
-// Before it, un-gpu-device-buffers allocates the buffers on the device and
-// frees them (the all-reduce does not keep them).
+// un-gpu-collectives: un.sum_across_ranks on buffers -> a call of the CUDA
+// runtime's NCCL all-reduce with the buffers' pointers and length. The
+// callee is marked un.device_pointers, so un-gpu-device-buffers, after it,
+// allocates the buffers on the device and frees them (the all-reduce does
+// not keep them).
 // RUN: un-opt %s -split-input-file -un-gpu-collectives -verify-diagnostics | FileCheck %s
-// RUN: un-opt %s -split-input-file -un-gpu-device-buffers -verify-diagnostics | FileCheck %s --check-prefix=BUFFERS
-// RUN: un-opt %s -split-input-file -un-gpu-device-buffers -un-gpu-collectives -gpu-async-region -verify-diagnostics | FileCheck %s --check-prefix=ASYNC
+// RUN: un-opt %s -split-input-file -un-gpu-collectives -un-gpu-device-buffers -verify-diagnostics | FileCheck %s --check-prefix=BUFFERS
+// RUN: un-opt %s -split-input-file -un-gpu-collectives -un-gpu-device-buffers -gpu-async-region -verify-diagnostics | FileCheck %s --check-prefix=ASYNC
 
 // CHECK: func.func private @un_cuda_sum_across_ranks_f32(index, index, index)
+// CHECK-SAME: attributes {un.device_pointers}
 // CHECK-LABEL: func.func @static(
 // CHECK-SAME: %[[IN:.*]]: memref<9xf32>, %[[OUT:.*]]: memref<9xf32>)
 // CHECK-NOT: cf.assert
@@ -48,7 +50,9 @@ module attributes {gpu.container_module} {
   // BUFFERS-LABEL: func.func @between_kernels(
   // BUFFERS: %[[L:.*]] = gpu.alloc () : memref<9xf32>
   // BUFFERS: %[[T:.*]] = gpu.alloc () : memref<9xf32>
-  // BUFFERS: un.sum_across_ranks %[[L]] into %[[T]]
+  // BUFFERS-DAG: memref.extract_aligned_pointer_as_index %[[L]]
+  // BUFFERS-DAG: memref.extract_aligned_pointer_as_index %[[T]]
+  // BUFFERS: call @un_cuda_sum_across_ranks_f32
   // BUFFERS-DAG: gpu.dealloc %[[L]]
   // BUFFERS-DAG: gpu.dealloc %[[T]]
   // ASYNC-LABEL: func.func @between_kernels(
@@ -68,3 +72,24 @@ module attributes {gpu.container_module} {
   }
 }
 
+
+// -----
+
+// An all-reduce alone, without kernels: its buffers are device buffers too
+// (NCCL reads and writes them on the device), and the host's copy into the
+// input is a device copy.
+// BUFFERS-LABEL: func.func @without_kernels(
+// BUFFERS-SAME: %[[X:.*]]: memref<9xf32>)
+// BUFFERS: %[[L:.*]] = gpu.alloc () : memref<9xf32>
+// BUFFERS: gpu.memcpy %[[L]], %[[X]]
+// BUFFERS: %[[T:.*]] = gpu.alloc () : memref<9xf32>
+// BUFFERS: call @un_cuda_sum_across_ranks_f32
+// BUFFERS-DAG: gpu.dealloc %[[L]]
+// BUFFERS-DAG: gpu.dealloc %[[T]]
+func.func @without_kernels(%x: memref<9xf32>) {
+  %local = memref.alloc() : memref<9xf32>
+  memref.copy %x, %local : memref<9xf32> to memref<9xf32>
+  %total = memref.alloc() : memref<9xf32>
+  un.sum_across_ranks %local into %total : memref<9xf32>, memref<9xf32>
+  return
+}

@@ -1,24 +1,24 @@
-//===- KernelBuilder.h - Building blocks of the un GPU kernels --*- C++ -*-===//
+//===- KernelBuilder.h - Building blocks of GPU kernels ---------*- C++ -*-===//
 //
 // Part of the un-mlir project.
 //
 //===----------------------------------------------------------------------===//
 //
-// Helpers that the convert-un-to-gpu kernels are written with: index
-// arithmetic, gpu.launch creation, warp and block reductions (xor shuffles
-// and workgroup memory), and the channel tiling of a channels-last [T, C]
-// activation (vectors of 16 bytes along C, coalesced, rows split over a 2-D
-// grid that fills the device).
+// Helpers that the hand-built GPU kernels (the un ops' kernels of
+// convert-un-to-gpu, the SGEMM of un-gpu-matmul) are written with: kernel
+// naming, index arithmetic, gpu.launch creation, warp and block reductions
+// (xor shuffles and workgroup memory), vector loads and stores, loops.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef UN_LIB_CONVERSION_UNTOGPU_KERNELBUILDER_H
-#define UN_LIB_CONVERSION_UNTOGPU_KERNELBUILDER_H
+#ifndef UN_CODEGEN_GPU_KERNELBUILDER_H
+#define UN_CODEGEN_GPU_KERNELBUILDER_H
 
 #include "un/Utils/FloatCasts.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringSet.h"
 
 #include <functional>
 #include <optional>
@@ -29,15 +29,18 @@ namespace gpukernels {
 
 /// Threads of a warp (NVIDIA).
 constexpr int64_t kWarpSize = 32;
-/// Threads per block of the activation-sized kernels.
-constexpr int64_t kBlockThreads = 256;
-/// Threads of the single-block [window, C] statistics kernel.
-constexpr int64_t kStatsThreads = 512;
-/// Rows each thread handles per loop iteration (loads in flight).
-constexpr int64_t kRowUnroll = 4;
-/// Most channel vectors a block covers along C: 8 x 16 bytes = one 128-byte
-/// line per row, so a warp covers 4 rows and reduces them with shuffles.
-constexpr int64_t kMaxBlockColumns = 8;
+
+/// Names of the kernels of one function: `<prefix>_<what>[_<n>]`, unique,
+/// all outlined into the gpu.module `moduleName`.
+struct KernelNames {
+  std::string moduleName = "un_kernels";
+  std::string prefix;
+  /// Names taken so far.
+  llvm::StringSet<> names;
+
+  /// A unique kernel name `<prefix>_<what>[_<n>]`.
+  std::string name(StringRef what);
+};
 
 /// Index arithmetic that folds when its operands are constants.
 class IndexMath {
@@ -103,51 +106,6 @@ Value warpSum(OpBuilder &b, Location loc, Value v, int64_t firstOffset = 1);
 SmallVector<Value> blockSum(OpBuilder &b, Location loc, Kernel &kernel,
                             ValueRange values, Value scratch);
 
-/// How a [T, C] activation is split over a kernel: each thread owns one
-/// vector of `vectorWidth` channels (16 bytes where C allows) and a strided
-/// set of rows; a block covers `blockColumns` vectors x `blockRows` rows
-/// per step, the grid `gridX` x `gridY` blocks.
-struct ChannelTiling {
-  int64_t vectorWidth = 1;
-  int64_t blockColumns = 1;
-  int64_t blockRows = 1;
-  Type elementType;
-  Value tokens;         ///< T (index)
-  Value channels;       ///< C (index)
-  Value channelVectors; ///< C / vectorWidth
-  Value gridX, gridY;
-};
-
-/// Chooses the tiling of the [tokens, channels] activation buffer
-/// `activation` for a grid of about `targetBlocks` blocks of kBlockThreads
-/// threads.
-ChannelTiling computeTiling(IndexMath &m, Value activation,
-                            int64_t targetBlocks);
-
-/// A thread's place in a channel-tiled kernel.
-struct TileCoords {
-  Value vectorIndex; ///< this thread's channel vector, clamped into range
-  Value valid;       ///< the unclamped vector index is in range
-  Value column;      ///< first channel of the vector
-  Value localColumn; ///< the vector's index within the block (0..BX-1)
-  Value rowStart, rowStride;
-};
-TileCoords getTileCoords(IndexMath &m, Kernel &kernel,
-                         const ChannelTiling &tiling);
-
-/// Body of a row loop: given kRowUnroll row indices (clamped into range, so
-/// loads are always in bounds), whether each is a real row, and the loop
-/// carried values, returns the next carried values.
-using RowChunkBody = std::function<SmallVector<Value>(
-    OpBuilder &, Location, ArrayRef<Value> rows, ArrayRef<Value> inRange,
-    ValueRange carried)>;
-
-/// Loops over this thread's rows, kRowUnroll at a time (no rows for
-/// threads whose channel vector is out of range).
-SmallVector<Value> forEachRowChunk(IndexMath &m, const TileCoords &coords,
-                                   const ChannelTiling &tiling, ValueRange init,
-                                   const RowChunkBody &body);
-
 /// Loads/stores the vector of `width` elements at [row, column] of a 2-D
 /// memref with the alignment its size gives (16 bytes: one 128-bit access).
 Value loadVector(OpBuilder &b, Location loc, Value memref,
@@ -174,4 +132,4 @@ void ifThen(OpBuilder &b, Location loc, Value cond,
 } // namespace un
 } // namespace mlir
 
-#endif // UN_LIB_CONVERSION_UNTOGPU_KERNELBUILDER_H
+#endif // UN_CODEGEN_GPU_KERNELBUILDER_H

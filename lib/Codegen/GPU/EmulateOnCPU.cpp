@@ -31,7 +31,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "un/Conversion/Passes.h"
+#include "un/Codegen/GPU/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -48,7 +48,7 @@
 namespace mlir {
 namespace un {
 #define GEN_PASS_DEF_UNGPUEMULATE
-#include "un/Conversion/Passes.h.inc"
+#include "un/Codegen/GPU/Passes.h.inc"
 } // namespace un
 } // namespace mlir
 

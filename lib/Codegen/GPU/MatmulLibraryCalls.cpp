@@ -31,7 +31,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Kernels.h"
+#include "MatmulLibraryCalls.h"
+#include "un/Codegen/GPU/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"

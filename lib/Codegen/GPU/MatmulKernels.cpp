@@ -34,9 +34,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "KernelBuilder.h"
-#include "Kernels.h"
-#include "un/Conversion/Passes.h"
+#include "MatmulLibraryCalls.h"
+#include "un/Codegen/GPU/KernelBuilder.h"
+#include "un/Codegen/GPU/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -50,7 +50,7 @@
 namespace mlir {
 namespace un {
 #define GEN_PASS_DEF_UNGPUMATMUL
-#include "un/Conversion/Passes.h.inc"
+#include "un/Codegen/GPU/Passes.h.inc"
 } // namespace un
 } // namespace mlir
 
@@ -91,7 +91,7 @@ static SmallVector<Value> indices(const MatmulArgs &args, Value batch,
   return {row, col};
 }
 
-static void emitMatmulKernel(OpBuilder &b, Location loc, KernelContext &ctx,
+static void emitMatmulKernel(OpBuilder &b, Location loc, KernelNames &ctx,
                              const MatmulArgs &args) {
   IndexMath m(b, loc);
   Value gridX = m.c(llvm::divideCeil(args.n, kTileN));
@@ -235,7 +235,7 @@ static bool isSupported(linalg::LinalgOp op) {
   return true;
 }
 
-static void lowerMatmul(linalg::LinalgOp op, KernelContext &ctx) {
+static void lowerMatmul(linalg::LinalgOp op, KernelNames &ctx) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   MatmulArgs args;
@@ -300,7 +300,7 @@ struct UNGPUMatmulPass : un::impl::UNGPUMatmulBase<UNGPUMatmulPass> {
     for (func::FuncOp func : funcs) {
       if (func.isDeclaration())
         continue;
-      KernelContext ctx;
+      KernelNames ctx;
       ctx.prefix = func.getSymName().str();
       // Names that convert-un-to-gpu has given.
       func.walk([&](gpu::LaunchOp launch) {

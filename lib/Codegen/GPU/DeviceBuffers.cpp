@@ -20,9 +20,8 @@
 //   results (a destination-passing wrapper).
 //
 // Host-only buffers (e.g. a host copy of a device scalar) stay memref.alloc;
-// the buffers of un.sum_across_ranks are device buffers (NCCL reads and
-// writes them on the device), and so are those whose pointers are passed to
-// a callee marked `un.device_pointers` (the runtime's cuBLASLt matmul).
+// buffers whose pointers are passed to a callee marked `un.device_pointers`
+// (the runtime's cuBLASLt matmul and NCCL all-reduce) are device buffers.
 //
 // It also frees buffers, because MLIR's ownership-based deallocation
 // rejects kernels (gpu.barrier and gpu.launch_func have unknown memory
@@ -34,9 +33,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Kernels.h"
-#include "un/Conversion/Passes.h"
-#include "un/Dialect/UN/IR/UNOps.h"
+#include "MatmulLibraryCalls.h"
+#include "un/Codegen/GPU/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -49,7 +47,7 @@
 namespace mlir {
 namespace un {
 #define GEN_PASS_DEF_UNGPUDEVICEBUFFERS
-#include "un/Conversion/Passes.h.inc"
+#include "un/Codegen/GPU/Passes.h.inc"
 } // namespace un
 } // namespace mlir
 
@@ -101,13 +99,13 @@ static bool isDevicePointerUse(Operation *user,
          });
 }
 
-/// True if a kernel (or an all-reduce across processes, which NCCL runs on
-/// the device, or a call of `libraries`) reads or writes one of `aliases`.
+/// True if a kernel (or a call of `libraries`) reads or writes one of
+/// `aliases`.
 static bool reachesKernel(const llvm::SetVector<Value> &aliases,
                           const llvm::StringSet<> &libraries) {
   for (Value v : aliases)
     for (Operation *user : v.getUsers())
-      if (isa<gpu::LaunchFuncOp, un::SumAcrossRanksOp>(user) ||
+      if (isa<gpu::LaunchFuncOp>(user) ||
           user->getParentOfType<gpu::LaunchOp>() ||
           isDevicePointerUse(user, libraries))
         return true;
@@ -138,8 +136,7 @@ static bool escapesOrFreed(const llvm::SetVector<Value> &aliases,
         return true;
       if (isa<ViewLikeOpInterface, memref::LoadOp, memref::DimOp,
               memref::ExtractStridedMetadataOp, memref::CopyOp, memref::CastOp,
-              gpu::LaunchFuncOp, gpu::MemcpyOp, gpu::MemsetOp,
-              un::SumAcrossRanksOp>(user) ||
+              gpu::LaunchFuncOp, gpu::MemcpyOp, gpu::MemsetOp>(user) ||
           isDevicePointerUse(user, libraries))
         continue;
       if (auto store = dyn_cast<memref::StoreOp>(user))

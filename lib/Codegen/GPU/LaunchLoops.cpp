@@ -21,7 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "un/Conversion/Passes.h"
+#include "un/Codegen/GPU/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -35,7 +35,7 @@
 namespace mlir {
 namespace un {
 #define GEN_PASS_DEF_UNGPULAUNCHLOOPS
-#include "un/Conversion/Passes.h.inc"
+#include "un/Codegen/GPU/Passes.h.inc"
 } // namespace un
 } // namespace mlir
 
