@@ -20,14 +20,15 @@ writes into DIR:
     (197 tokens) and BERT-base (128 tokens), batch 1 and 8, with the
     project's matmul kernels;
 * blocks-<variant>.mlir: the same blocks for the other ways of running
-  their matmuls (BLOCK_VARIANTS: cuBLASLt in f32, cuBLASLt with TF32),
-  `block_<kind>_b<batch>_<variant>_folded_dps`; the first line names the
-  un-cuda-pipeline options to compile the file with;
+  them (BLOCK_VARIANTS: cuBLASLt in f32, cuBLASLt with TF32, the bf16
+  block on cuBLASLt), `block_<kind>_b<batch>_<variant>_folded_dps`; the
+  first line names the un-cuda-pipeline options to compile the file with;
 * blocks.c: a C call of each block (un_gpu_bench links it), with the check
   file it is compared with and the tolerance; check/blocks.txt, each
-  block's argument shapes; check/block_<key>.bin, the output of the block
-  compiled for the CPU on the inputs that un_gpu_bench makes (`fill`: a
-  hash of the argument and element index), for the batch-1 blocks;
+  block's argument element types and shapes; check/block_<key>.bin, the
+  output (as f32) of the block compiled for the CPU on the inputs that
+  un_gpu_bench makes (`fill`: a hash of the argument and element index,
+  rounded to bf16 for bf16 arguments), for the batch-1 blocks;
 * check/manifest.txt and check/<case>.p<k>.bin: what un_gpu_check runs and
   its inputs (see harness/un_gpu_check.c for the format);
 * check/<case>.mlir: the CPU integration test files, whose `// EXPECTED:`
@@ -37,6 +38,7 @@ writes into DIR:
 Deterministic: the data come from the generator's seeded streams.
 """
 import argparse
+import dataclasses
 import pathlib
 import shutil
 import subprocess
@@ -275,13 +277,17 @@ def _function_text(text, name):
     return text[start:end].replace("\n  ", "\n") + "\n"
 
 
-# Ways of running the blocks' matmuls: (key suffix, un-cuda-pipeline options,
-# tolerance of the check: max error over max |y| against the CPU). TF32
-# rounds the matmuls' inputs to 10-bit mantissas.
+# Ways of running the blocks: (key suffix, un-cuda-pipeline options,
+# tolerance of the check: max error over max |y| against the CPU, element
+# type of the block: blocks.Dims.dtype). TF32 rounds the matmuls' inputs to
+# 10-bit mantissas; the bf16 block stores every activation in bf16 (8-bit
+# mantissas), so where the GPU's and the CPU's f32 sums round to different
+# bf16 values the difference carries through the block.
 BLOCK_VARIANTS = [
-    ("", "", 1e-3),
-    ("cublaslt", "matmul-library=cublaslt", 1e-3),
-    ("tf32", "matmul-library=cublaslt tf32=true", 1e-2),
+    ("", "", 1e-3, "f32"),
+    ("cublaslt", "matmul-library=cublaslt", 1e-3, "f32"),
+    ("tf32", "matmul-library=cublaslt tf32=true", 1e-2, "f32"),
+    ("bf16", "matmul-library=cublaslt", 3e-2, "bf16"),
 ]
 
 
@@ -289,46 +295,52 @@ def block_functions(out):
     """The folded blocks with the project's matmul kernels (returned, for
     kernels.mlir), the other variants' files, their C calls (blocks.c),
     shapes and expected outputs."""
-    texts = {variant: [] for variant, _, _ in BLOCK_VARIANTS}
+    texts = {variant: [] for variant, *_ in BLOCK_VARIANTS}
     manifest, calls, table = [], [], []
     for key, (kind, dims) in BLOCKS.items():
         base = "block_" + key.replace("-", "_")
-        folded = None
-        for variant, _, tolerance in BLOCK_VARIANTS:
+        expected = {}  # element type -> (folded text, function, its types)
+        for variant, _, tolerance, dtype in BLOCK_VARIANTS:
             name = base + (f"_{variant}" if variant else "")
             proc = subprocess.run(
                 [un_tool("un-opt"), "--un-inference-pipeline", "--mlir-print-local-scope"],
-                input=blocks.block_mlir(kind, "un", dims, name=name), capture_output=True,
-                text=True, check=True)
+                input=blocks.block_mlir(kind, "un", dataclasses.replace(dims, dtype=dtype),
+                                        name=name),
+                capture_output=True, text=True, check=True)
             folded = proc.stdout
             fn = f"{name}_folded"
             _, arg_types, result_types = harness.signature(folded, fn)
-            shapes = [harness.TensorType(t).shape for t in arg_types + result_types]
+            types = [harness.parse_tensor_type(t) for t in arg_types + result_types]
             texts[variant] += [_function_text(folded, fn),
                                harness.dps_wrapper(fn, arg_types, result_types)]
             full_key = key + (f"-{variant}" if variant else "")
-            manifest.append(f"block {full_key} {len(shapes)}")
-            manifest += [f"arg {len(sh)} " + " ".join(map(str, sh)) for sh in shapes]
-            params = ", ".join("void *" for _ in shapes)
-            args = ", ".join(f"d[{i}]" for i in range(len(shapes)))
+            check = key if dtype == "f32" else f"{key}-{dtype}"
+            expected.setdefault(check, (folded, fn, arg_types, result_types[0]))
+            manifest.append(f"block {full_key} {len(types)}")
+            manifest += [f"{et} {len(sh)} " + " ".join(map(str, sh)) for et, sh in types]
+            params = ", ".join("void *" for _ in types)
+            args = ", ".join(f"d[{i}]" for i in range(len(types)))
             calls.append(f"void _mlir_ciface_{fn}_dps({params});\n"
                          f"static void call_{name}(void **d) {{ _mlir_ciface_{fn}_dps({args}); }}\n")
-            table.append(f'  {{"{full_key}", "{key}", {tolerance:g}, {len(shapes)}, '
+            table.append(f'  {{"{full_key}", "{check}", {tolerance:g}, {len(types)}, '
                          f'call_{name}}},')
-        if dims.batch == 1:  # the variants compute the same block
-            with tempfile.TemporaryDirectory() as tmp:
-                fn = f"{name}_folded"
-                compiled = harness.compile_module(folded, [fn], pathlib.Path(tmp) / "b.so")
-                inputs = [fill(a, sh) for a, sh in enumerate(shapes[:-1])]
-                (y,) = compiled[fn](*inputs)
-            y.astype("<f4").tofile(out / "check" / f"block_{key}.bin")
+        if dims.batch == 1:  # variants of one element type compute the same block
+            for check, (folded, fn, arg_types, result_type) in expected.items():
+                text = _function_text(folded, fn) + harness.f32_interface(fn, arg_types, result_type)
+                with tempfile.TemporaryDirectory() as tmp:
+                    compiled = harness.compile_module(text, [f"{fn}_f32"],
+                                                      pathlib.Path(tmp) / "b.so")
+                    inputs = [fill(a, harness.parse_tensor_type(t)[1])
+                              for a, t in enumerate(arg_types)]
+                    (y,) = compiled[f"{fn}_f32"](*inputs)
+                y.astype("<f4").tofile(out / "check" / f"block_{check}.bin")
     (out / "check" / "blocks.txt").write_text("\n".join(manifest) + "\n")
     (out / "blocks.c").write_text(
         "/* Generated by bench/gpu/make_artifacts.py: a call of each UN-folded block. */\n"
         '#include "blocks.h"\n\n' + "".join(calls)
         + "\nconst BlockCall un_block_calls[] = {\n" + "\n".join(table)
         + "\n  {0, 0, 0, 0, 0},\n};\n")
-    for variant, options, _ in BLOCK_VARIANTS:
+    for variant, options, *_ in BLOCK_VARIANTS:
         if variant:
             (out / f"blocks-{variant}.mlir").write_text(
                 f"// options: {options}\n// Generated by bench/gpu/make_artifacts.py.\n\n"

@@ -64,10 +64,12 @@ def main(work, results):
             check = (f", max error {c['of_max']:.2g} of max |y| "
                      f"({'ok' if c['ok'] else 'WRONG'})") if c else ""
             # Against PyTorch at the same precision: f32 (TF32 off) for the
-            # project's kernels and cuBLASLt f32, TF32 for cuBLASLt TF32.
+            # project's kernels and cuBLASLt f32, TF32 for cuBLASLt TF32,
+            # bf16 for the bf16 block.
             key = r["block"].removesuffix("-cublaslt")
+            precision = {"-tf32": " TF32", "-bf16": " bf16"}.get(key[key.rfind("-"):], "")
             ln = torch_blocks.get(key)
-            versus = (f"; LayerNorm block (PyTorch eager{' TF32' if key.endswith('-tf32') else ''})"
+            versus = (f"; LayerNorm block (PyTorch eager{precision})"
                       f" {ln['us']:.1f} us, UN/LN time {r['us'] / ln['us']:.2f}") if ln else ""
             summary.append(f"UN-folded block {r['block']} {r['dims']}: {r['us']:.1f} us{check}"
                            f"{versus}")
@@ -77,12 +79,6 @@ def main(work, results):
                 summary.append(f"  as one CUDA graph: {graph['us']:.1f} us" + (
                     f"; LayerNorm block as a graph {ln_graph['us']:.1f} us, UN/LN time "
                     f"{graph['us'] / ln_graph['us']:.2f}" if ln_graph else ""))
-    for r in torch_blocks.values():
-        if r["block"].endswith("-bf16"):
-            graph = torch_graphs.get(r["block"])
-            summary.append(f"LayerNorm block (PyTorch eager bf16) {r['block']} {r['dims']}: "
-                           f"{r['us']:.1f} us"
-                           + (f", as one CUDA graph {graph['us']:.1f} us" if graph else ""))
     for r in bench:
         if r.get("kind") == "copy":
             summary.append(f"copy {r['bytes']} bytes: {r['us']:.2f} us, {r['gbps']:.0f} GB/s")

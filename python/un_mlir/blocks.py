@@ -10,7 +10,7 @@ of four generics. The normalization is a parameter:
   "ln"    LayerNorm written in linalg (mean, variance, normalize generics)
   "none"  no normalization at all
 
-Blocks (all f32, activations `tensor<B x T x C>`):
+Blocks (activations `tensor<B x T x C>`):
 
   vit   pre-norm encoder block (ViT / T2T-ViT / DeiT): norm before the
         Q/K/V projections and before the MLP
@@ -20,6 +20,13 @@ Blocks (all f32, activations `tensor<B x T x C>`):
 `block_mlir(kind, norm, dims)` returns the function's MLIR text and
 `parameters(kind, norm, dims)` the names and shapes of its arguments;
 `example_inputs` draws arguments at a realistic scale.
+
+`Dims.dtype` is the element type of the activations, weights, biases and
+norm parameters (running variances stay f32): "f32", or "bf16" as mixed
+precision runs a model: matmuls read bf16 and accumulate in f32, every
+elementwise op and reduction computes in f32 from bf16 loads, and what an
+op stores as an activation is rounded to bf16 (scores and softmax
+statistics stay f32).
 
 Internal helper of the package, tests and benchmarks, not public API
 (docs/api.md).
@@ -39,6 +46,7 @@ class Dims:
     mlp: int = 1536
     classes: int = 1000
     eps: float = 1e-5
+    dtype: str = "f32"
 
 
 VIT_S = Dims()
@@ -48,8 +56,16 @@ NORMS = ("un", "ln", "none")
 KINDS = ("vit", "bert", "head")
 
 
-def _t(shape):
-    return "tensor<" + "x".join(str(d) for d in shape) + "xf32>"
+DTYPES = ("f32", "bf16")
+
+
+def _t(shape, et="f32"):
+    return "tensor<" + "x".join(str(d) for d in shape) + f"x{et}>"
+
+
+def argument_type(name, d):
+    """Element type of the argument `name`: running variances are f32."""
+    return "f32" if name.startswith("rv") else d.dtype
 
 
 def _norm_params(norm, index, C):
@@ -81,10 +97,11 @@ def result_shape(kind, d):
 
 
 class _Emitter:
-    def __init__(self, eps):
+    def __init__(self, d):
         self.lines = []
         self.count = 0
-        self.eps = eps
+        self.eps = d.eps
+        self.dt = d.dtype  # storage type of activations and weights
         self.constants = {}
 
     def fresh(self, base):
@@ -102,9 +119,9 @@ class _Emitter:
             self.constants[value] = name
         return self.constants[value]
 
-    def empty(self, shape):
+    def empty(self, shape, et="f32"):
         name = self.fresh("e")
-        self.emit(f"{name} = tensor.empty() : {_t(shape)}")
+        self.emit(f"{name} = tensor.empty() : {_t(shape, et)}")
         return name
 
     def filled(self, shape, value):
@@ -115,42 +132,66 @@ class _Emitter:
         return name
 
     def generic(self, ins, out, iterators, body, out_init=None):
-        """ins: [(value, shape, map)]; out: (shape, map); body(args) -> lines, result."""
-        shape, out_map = out
-        init = out_init or self.empty(shape)
+        """ins: [(value, shape, map[, element type])]; out: (shape, map[,
+        element type]); body(args) -> lines, result, in f32: bf16 inputs
+        are extended first and a bf16 result is rounded last."""
+        ins = [i if len(i) == 4 else (*i, "f32") for i in ins]
+        shape, out_map, out_et = out if len(out) == 3 else (*out, "f32")
+        init = out_init or self.empty(shape, out_et)
         name = self.fresh("g")
-        maps_text = ", ".join(m for _, _, m in ins) + (", " if ins else "") + out_map
-        ins_text = ", ".join(v for v, _, _ in ins)
-        types = ", ".join(_t(s) for _, s, _ in ins)
+        maps_text = ", ".join(i[2] for i in ins) + (", " if ins else "") + out_map
+        ins_text = ", ".join(i[0] for i in ins)
+        types = ", ".join(_t(i[1], i[3]) for i in ins)
         its = ", ".join(f'"{i}"' for i in iterators)
-        args = [f"%in{i}" for i in range(len(ins))] + ["%out"]
-        lines, result = body(args)
+        raw = [(f"%in{i}", ins[i][3]) for i in range(len(ins))] + [("%out", out_et)]
+        lines, args = [], []
+        for a, et in raw:
+            if et == "f32":
+                args.append(a)
+            else:
+                lines.append(f"{a}_f = arith.extf {a} : {et} to f32")
+                args.append(a + "_f")
+        body_lines, result = body(args)
+        lines += body_lines
+        if out_et != "f32":
+            lines.append(f"%rounded = arith.truncf {result} : f32 to {out_et}")
+            result = "%rounded"
         self.emit(f"{name} = linalg.generic {{indexing_maps = [{maps_text}], "
                   f"iterator_types = [{its}]}} ins({ins_text} : {types}) "
-                  f"outs({init} : {_t(shape)}) {{")
-        self.emit("^bb0(" + ", ".join(f"{a}: f32" for a in args) + "):")
+                  f"outs({init} : {_t(shape, out_et)}) {{")
+        self.emit("^bb0(" + ", ".join(f"{a}: {et}" for a, et in raw) + "):")
         for line in lines:
             self.emit("  " + line)
-        self.emit(f"  linalg.yield {result} : f32")
-        self.emit(f"}} -> {_t(shape)}")
+        self.emit(f"  linalg.yield {result} : {out_et}")
+        self.emit(f"}} -> {_t(shape, out_et)}")
         return name
+
+    def rounded(self, x, shape):
+        """`x` (f32) in the storage type."""
+        if self.dt == "f32":
+            return x
+        ident = f"affine_map<({', '.join(f'd{i}' for i in range(len(shape)))}) -> " \
+                f"({', '.join(f'd{i}' for i in range(len(shape)))})>"
+        return self.generic([(x, shape, ident)], (shape, ident, self.dt),
+                            ["parallel"] * len(shape), lambda a: ([], a[0]))
 
     # ----------------------------------------------------------- layers
 
     def linear(self, x, w, b, M, K, N, act=None, residual=None):
         """x [M, K] W [K, N] + b, then GELU or + residual [M, N]."""
+        dt = self.dt
         f = self.filled((M, N), 0.0)
         m = self.fresh("mm")
-        self.emit(f"{m} = linalg.matmul ins({x}, {w} : {_t((M, K))}, {_t((K, N))}) "
+        self.emit(f"{m} = linalg.matmul ins({x}, {w} : {_t((M, K), dt)}, {_t((K, N), dt)}) "
                   f"outs({f} : {_t((M, N))}) -> {_t((M, N))}")
         ident = "affine_map<(d0, d1) -> (d0, d1)>"
         row = "affine_map<(d0, d1) -> (d1)>"
-        ins = [(m, (M, N), ident), (b, (N,), row)]
+        ins = [(m, (M, N), ident), (b, (N,), row, dt)]
         if residual:
-            ins.append((residual, (M, N), ident))
+            ins.append((residual, (M, N), ident, dt))
 
         def body(args):
-            lines = ["%u = arith.addf %in0, %in1 : f32"]
+            lines = [f"%u = arith.addf {args[0]}, {args[1]} : f32"]
             result = "%u"
             if act == "gelu":
                 lines += [
@@ -169,12 +210,11 @@ class _Emitter:
                     "%gl = arith.mulf %h, %t1 : f32"]
                 result = "%gl"
             if residual:
-                lines.append(f"%r = arith.addf {result}, %in2 : f32")
+                lines.append(f"%r = arith.addf {result}, {args[2]} : f32")
                 result = "%r"
             return lines, result
 
-        e = self.empty((M, N))
-        return self.generic(ins, ((M, N), ident), ["parallel", "parallel"], body, out_init=e)
+        return self.generic(ins, ((M, N), ident, dt), ["parallel", "parallel"], body)
 
     def norm(self, kind, x, shape, params):
         """Normalization over the last dim of `x` (any rank)."""
@@ -182,12 +222,14 @@ class _Emitter:
             return x
         rank = len(shape)
         dims = ", ".join(f"d{i}" for i in range(rank))
+        dt = self.dt
         if kind == "un":
             g, beta, rv = params
             C = shape[-1]
             name = self.fresh("un")
             self.emit(f"{name} = un.infer {x}, {g}, {beta}, {rv} {{eps = {self.eps:e} : f32}} : "
-                      f"({_t(shape)}, {_t((C,))}, {_t((C,))}, {_t((C,))}) -> {_t(shape)}")
+                      f"({_t(shape, dt)}, {_t((C,), dt)}, {_t((C,), dt)}, {_t((C,))}) -> "
+                      f"{_t(shape, dt)}")
             return name
         # LayerNorm: mean and variance over C per token, then normalize.
         g, beta = params
@@ -202,20 +244,20 @@ class _Emitter:
         inv_c = self.const(1.0 / C)
         eps = self.const(self.eps)
         mean = self.generic(
-            [(x, shape, ident)], (tokens, tok), red,
+            [(x, shape, ident, dt)], (tokens, tok), red,
             lambda a: ([f"%m = arith.mulf {a[0]}, {inv_c} : f32",
                         "%s = arith.addf %out, %m : f32"], "%s"),
             out_init=self.filled(tokens, 0.0))
         var = self.generic(
-            [(x, shape, ident), (mean, tokens, tok)], (tokens, tok), red,
+            [(x, shape, ident, dt), (mean, tokens, tok)], (tokens, tok), red,
             lambda a: ([f"%d = arith.subf {a[0]}, {a[1]} : f32",
                         "%d2 = arith.mulf %d, %d : f32",
                         f"%m = arith.mulf %d2, {inv_c} : f32",
                         "%s = arith.addf %out, %m : f32"], "%s"),
             out_init=self.filled(tokens, 0.0))
         return self.generic(
-            [(x, shape, ident), (mean, tokens, tok), (var, tokens, tok), (g, (C,), chan),
-             (beta, (C,), chan)], (shape, ident), par,
+            [(x, shape, ident, dt), (mean, tokens, tok), (var, tokens, tok),
+             (g, (C,), chan, dt), (beta, (C,), chan, dt)], (shape, ident, dt), par,
             lambda a: ([f"%d = arith.subf {a[0]}, {a[1]} : f32",
                         f"%v = arith.addf {a[2]}, {eps} : f32",
                         "%sd = math.sqrt %v : f32",
@@ -223,24 +265,28 @@ class _Emitter:
                         f"%gz = arith.mulf %z, {a[3]} : f32",
                         f"%y = arith.addf %gz, {a[4]} : f32"], "%y"))
 
-    def collapse(self, x, shape, groups, out_shape):
+    def collapse(self, x, shape, groups, out_shape, et=None):
+        et = et or self.dt
         name = self.fresh("c")
-        self.emit(f"{name} = tensor.collapse_shape {x} {groups} : {_t(shape)} into {_t(out_shape)}")
+        self.emit(f"{name} = tensor.collapse_shape {x} {groups} : {_t(shape, et)} into "
+                  f"{_t(out_shape, et)}")
         return name
 
-    def expand(self, x, shape, groups, out_shape):
+    def expand(self, x, shape, groups, out_shape, et=None):
+        et = et or self.dt
         name = self.fresh("x")
         sizes = ", ".join(str(s) for s in out_shape)
         self.emit(f"{name} = tensor.expand_shape {x} {groups} output_shape [{sizes}] : "
-                  f"{_t(shape)} into {_t(out_shape)}")
+                  f"{_t(shape, et)} into {_t(out_shape, et)}")
         return name
 
-    def transpose(self, x, shape, perm):
+    def transpose(self, x, shape, perm, et=None):
+        et = et or self.dt
         out_shape = tuple(shape[p] for p in perm)
-        e = self.empty(out_shape)
+        e = self.empty(out_shape, et)
         name = self.fresh("tr")
-        self.emit(f"{name} = linalg.transpose ins({x} : {_t(shape)}) outs({e} : {_t(out_shape)}) "
-                  f"permutation = [{', '.join(map(str, perm))}]")
+        self.emit(f"{name} = linalg.transpose ins({x} : {_t(shape, et)}) "
+                  f"outs({e} : {_t(out_shape, et)}) permutation = [{', '.join(map(str, perm))}]")
         return name, out_shape
 
     def heads(self, y, d, perm):
@@ -259,10 +305,11 @@ class _Emitter:
         qh = self.heads(q, d, (0, 2, 1, 3))  # [BH, T, D]
         kh = self.heads(k, d, (0, 2, 3, 1))  # [BH, D, T]
         vh = self.heads(v, d, (0, 2, 1, 3))  # [BH, T, D]
+        dt = self.dt
         f = self.filled((BH, T, T), 0.0)
         s = self.fresh("scores")
-        self.emit(f"{s} = linalg.batch_matmul ins({qh}, {kh} : {_t((BH, T, D))}, {_t((BH, D, T))})"
-                  f" outs({f} : {_t((BH, T, T))}) -> {_t((BH, T, T))}")
+        self.emit(f"{s} = linalg.batch_matmul ins({qh}, {kh} : {_t((BH, T, D), dt)}, "
+                  f"{_t((BH, D, T), dt)}) outs({f} : {_t((BH, T, T))}) -> {_t((BH, T, T))}")
         ident = "affine_map<(d0, d1, d2) -> (d0, d1, d2)>"
         row = "affine_map<(d0, d1, d2) -> (d0, d1)>"
         red = ["parallel", "parallel", "reduction"]
@@ -278,12 +325,13 @@ class _Emitter:
         sm = self.generic([(ex, (BH, T, T), ident)], ((BH, T), row), red,
                           lambda a: ([f"%s = arith.addf %out, {a[0]} : f32"], "%s"),
                           out_init=self.filled((BH, T), 0.0))
-        p = self.generic([(ex, (BH, T, T), ident), (sm, (BH, T), row)], ((BH, T, T), ident), par,
-                         lambda a: ([f"%p = arith.divf {a[0]}, {a[1]} : f32"], "%p"))
+        p = self.generic([(ex, (BH, T, T), ident), (sm, (BH, T), row)], ((BH, T, T), ident, dt),
+                         par, lambda a: ([f"%p = arith.divf {a[0]}, {a[1]} : f32"], "%p"))
         f2 = self.filled((BH, T, D), 0.0)
         o = self.fresh("ctx")
-        self.emit(f"{o} = linalg.batch_matmul ins({p}, {vh} : {_t((BH, T, T))}, {_t((BH, T, D))})"
-                  f" outs({f2} : {_t((BH, T, D))}) -> {_t((BH, T, D))}")
+        self.emit(f"{o} = linalg.batch_matmul ins({p}, {vh} : {_t((BH, T, T), dt)}, "
+                  f"{_t((BH, T, D), dt)}) outs({f2} : {_t((BH, T, D))}) -> {_t((BH, T, D))}")
+        o = self.rounded(o, (BH, T, D))
         o4 = self.expand(o, (BH, T, D), "[[0, 1], [2], [3]]", (B, H, T, D))
         ot, shape = self.transpose(o4, (B, H, T, D), (0, 2, 1, 3))
         return self.collapse(ot, shape, "[[0, 1], [2, 3]]", (B * T, C))
@@ -327,13 +375,18 @@ def _emit_block(em, kind, norm, d, p, x3):
         n = em.norm(norm, x3, (B, T, C), norm_args(1))
         cls = em.fresh("cls")
         em.emit(f"{cls} = tensor.extract_slice {n}[0, 0, 0] [{B}, 1, {C}] [1, 1, 1] : "
-                f"{_t((B, T, C))} to {_t((B, C))}")
+                f"{_t((B, T, C), d.dtype)} to {_t((B, C), d.dtype)}")
         return em.linear(cls, p["wh"], p["bh"], B, C, d.classes)
     raise ValueError(kind)
 
 
-def _function(name, params, em, out, rtype, c_interface):
-    args = ", ".join(f"%{n}: {_t(s)}" for n, s in params)
+def _check_dtype(d):
+    if d.dtype not in DTYPES:
+        raise ValueError(f"element type {d.dtype!r}: not one of {DTYPES}")
+
+
+def _function(name, params, em, out, rtype, c_interface, d):
+    args = ", ".join(f"%{n}: {_t(s, argument_type(n, d))}" for n, s in params)
     attrs = " attributes {llvm.emit_c_interface}" if c_interface else ""
     return (f"func.func @{name}({args}) -> {rtype}{attrs} {{\n" + "\n".join(em.lines)
             + f"\n  return {out} : {rtype}\n}}\n")
@@ -343,11 +396,12 @@ def block_mlir(kind, norm, d, name=None, c_interface=False):
     """MLIR text of one function computing block `kind` with `norm`."""
     if norm not in NORMS:
         raise ValueError(norm)
+    _check_dtype(d)
     name = name or f"{kind}_block"
     params = parameters(kind, norm, d)
-    em = _Emitter(d.eps)
+    em = _Emitter(d)
     out = _emit_block(em, kind, norm, d, {n: f"%{n}" for n, _ in params}, "%x")
-    return _function(name, params, em, out, _t(result_shape(kind, d)), c_interface)
+    return _function(name, params, em, out, _t(result_shape(kind, d), d.dtype), c_interface, d)
 
 
 def encoder_parameters(kind, norm, d, layers):
@@ -364,14 +418,15 @@ def encoder_mlir(kind, norm, d, layers, name=None, c_interface=False):
     torch-mlir imports a whole encoder."""
     if kind not in ("vit", "bert") or norm not in NORMS:
         raise ValueError((kind, norm))
+    _check_dtype(d)
     name = name or f"{kind}_encoder"
     params = encoder_parameters(kind, norm, d, layers)
-    em = _Emitter(d.eps)
+    em = _Emitter(d)
     x = "%x"
     for i in range(layers):
         p = {n[len(f"l{i}_"):]: f"%{n}" for n, _ in params if n.startswith(f"l{i}_")}
         x = _emit_block(em, kind, norm, d, p, x)
-    return _function(name, params, em, x, _t(result_shape(kind, d)), c_interface)
+    return _function(name, params, em, x, _t(result_shape(kind, d), d.dtype), c_interface, d)
 
 
 def matmul_mlir(name, m, k, n, accumulate=False):
@@ -397,7 +452,7 @@ def norm_mlir(norm, shape, eps=1e-5, name=None):
     name = name or f"{norm}_only"
     C = shape[-1]
     params = [("x", tuple(shape))] + _norm_params(norm, 1, C)
-    em = _Emitter(eps)
+    em = _Emitter(Dims(eps=eps))
     y = em.norm(norm, "%x", tuple(shape), [f"%{n}" for n, _ in params[1:]])
     args = ", ".join(f"%{n}: {_t(s)}" for n, s in params)
     return (f"func.func @{name}({args}) -> {_t(shape)} {{\n" + "\n".join(em.lines)

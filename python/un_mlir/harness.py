@@ -60,6 +60,21 @@ class TensorType:
         return self.text
 
 
+class _StaticType:
+    """A static-shaped ranked tensor type of any supported element type
+    (bf16 included: for wrappers that C code calls, not numpy)."""
+
+    def __init__(self, text):
+        _, dims = parse_tensor_type(text)
+        if None in dims:
+            raise ValueError(f"not a static tensor type: {text}")
+        self.text = text.strip()
+        self.memref = self.text.replace("tensor<", "memref<", 1)
+
+    def __str__(self):
+        return self.text
+
+
 def _split_top_level(text, sep=","):
     """Splits at `sep` outside of <>, (), [] and {}."""
     parts, depth, start = [], 0, 0
@@ -117,8 +132,8 @@ def function_names(text):
 def dps_wrapper(name, arg_types, result_types):
     """MLIR text of `@<name>_dps(inputs..., outputs...)`, a C-interface
     wrapper of `@name` that writes every result into a caller's buffer."""
-    args = [TensorType(t) for t in arg_types]
-    results = [TensorType(t) for t in result_types]
+    args = [_StaticType(t) for t in arg_types]
+    results = [_StaticType(t) for t in result_types]
     params = [f"%a{i}: {t.memref}" for i, t in enumerate(args)]
     params += [f"%r{i}: {t.memref}" for i, t in enumerate(results)]
     lines = [f"func.func @{name}_dps({', '.join(params)}) attributes {{llvm.emit_c_interface}} {{"]
@@ -137,6 +152,27 @@ def dps_wrapper(name, arg_types, result_types):
                      f"%r{i} : ({t}, {t.memref}) -> ()")
     lines += ["  return", "}"]
     return "\n".join(lines) + "\n"
+
+
+def f32_interface(name, arg_types, result_type):
+    """MLIR text of `@<name>_f32`, which calls `@name` with f32 tensors in
+    place of its bf16 ones: bf16 arguments are rounded (to nearest even),
+    a bf16 result is extended, so numpy (which has no bf16) can run a bf16
+    function through `compile_module`."""
+    def f32(t):
+        return t.replace("xbf16>", "xf32>")
+    args = ", ".join(f"%a{i}: {f32(t)}" for i, t in enumerate(arg_types))
+    lines = [f"  %b{i} = arith.truncf %a{i} : {f32(t)} to {t}"
+             for i, t in enumerate(arg_types) if t != f32(t)]
+    operands = ", ".join(f"%b{i}" if t != f32(t) else f"%a{i}" for i, t in enumerate(arg_types))
+    result = f"%r = call @{name}({operands}) : ({', '.join(arg_types)}) -> {result_type}"
+    if f32(result_type) == result_type:
+        tail = "  return %r : " + result_type
+    else:
+        tail = (f"  %y = arith.extf %r : {result_type} to {f32(result_type)}\n"
+                f"  return %y : {f32(result_type)}")
+    return (f"func.func @{name}_f32({args}) -> {f32(result_type)} {{\n" + "\n".join(lines)
+            + f"\n  {result}\n{tail}\n}}\n")
 
 
 class Function:

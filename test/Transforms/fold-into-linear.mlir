@@ -591,3 +591,40 @@ func.func @before_resource_transposed(%x: tensor<5x2xf32>) -> tensor<5x3xf32> {
     }
   }
 #-}
+
+// -----
+
+// A bf16 Linear layer as mixed precision runs it: bf16 weight and bias,
+// f32 accumulator, the bias widened before the add and the sum rounded.
+// beta W joins the bias in weight preparation, rounded to bf16 like it; the
+// matmul's init stays a zero fill.
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#bias = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func.func @widened_bias(
+// CHECK-SAME: %[[X:[^:]*]]: tensor<5x2xbf16>, %[[A:[^:]*]]: tensor<2xf32>, %[[BETA:[^:]*]]: tensor<2xf32>, %[[W:[^:]*]]: tensor<2x3xbf16>, %[[B:[^:]*]]: tensor<3xbf16>)
+// CHECK: %[[Z:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<5x3xf32>)
+// CHECK: %[[SW:.*]] = linalg.generic {{.*}} ins(%[[W]], %[[A]] : tensor<2x3xbf16>, tensor<2xf32>) outs(%{{.*}} : tensor<2x3xbf16>)
+// CHECK: %[[BW:.*]] = linalg.generic {{.*}} ins(%[[W]], %[[BETA]] : tensor<2x3xbf16>, tensor<2xf32>)
+// CHECK: %[[M:.*]] = linalg.matmul ins(%[[X]], %[[SW]] : tensor<5x2xbf16>, tensor<2x3xbf16>) outs(%[[Z]] : tensor<5x3xf32>)
+// CHECK: %[[NB:.*]] = linalg.generic {{.*}} ins(%[[B]], %[[BW]] : tensor<3xbf16>, tensor<3xf32>) outs(%{{.*}} : tensor<3xbf16>)
+// CHECK: arith.truncf %{{.*}} : f32 to bf16
+// CHECK: linalg.generic {{.*}} ins(%[[M]], %[[NB]] : tensor<5x3xf32>, tensor<3xbf16>)
+// CHECK-NOT: un.
+func.func @widened_bias(%x: tensor<5x2xbf16>, %a: tensor<2xf32>, %beta: tensor<2xf32>,
+                        %w: tensor<2x3xbf16>, %b: tensor<3xbf16>) -> tensor<5x3xbf16> {
+  %n = un.affine %x, %a, %beta : (tensor<5x2xbf16>, tensor<2xf32>, tensor<2xf32>) -> tensor<5x2xbf16>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<5x3xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<5x3xf32>) -> tensor<5x3xf32>
+  %m = linalg.matmul ins(%n, %w : tensor<5x2xbf16>, tensor<2x3xbf16>) outs(%f : tensor<5x3xf32>) -> tensor<5x3xf32>
+  %eh = tensor.empty() : tensor<5x3xbf16>
+  %y = linalg.generic {indexing_maps = [#id, #bias, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%m, %b : tensor<5x3xf32>, tensor<3xbf16>) outs(%eh : tensor<5x3xbf16>) {
+  ^bb0(%in: f32, %c: bf16, %out: bf16):
+    %cw = arith.extf %c : bf16 to f32
+    %s = arith.addf %in, %cw : f32
+    %r = arith.truncf %s : f32 to bf16
+    linalg.yield %r : bf16
+  } -> tensor<5x3xbf16>
+  return %y : tensor<5x3xbf16>
+}

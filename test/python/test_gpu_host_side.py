@@ -88,7 +88,7 @@ def test_every_case_and_benchmark_runs_its_host_side(artifacts, tmp_path):
     timed = {r["block"] for r in results["un_gpu_bench"] if r.get("kind") == "block"}
     checked = {r["block"] for r in results["un_gpu_bench"] if r.get("kind") == "block_check"}
     blocks = {"vit-b1", "vit-b8", "bert-b1", "bert-b8"}
-    variants = {"", "-cublaslt", "-tf32"}
+    variants = {"", "-cublaslt", "-tf32", "-bf16"}
     assert timed == {b + v for b in blocks for v in variants}, timed
     assert checked == {b + v for b in ("vit-b1", "bert-b1") for v in variants}, checked
     # The cuBLASLt blocks called it: ViT-S's MLP (column-major: C^T = B^T A^T),
@@ -97,6 +97,10 @@ def test_every_case_and_benchmark_runs_its_host_side(artifacts, tmp_path):
     for compute in (68, 77):
         assert (f"matmul A 1536x384 B 384x197 D 1536x197 batch 1 types 0 0 compute {compute} "
                 "beta 0") in calls
+    # The bf16 block: its Q/K/V projections in bf16 (14) with a bf16 result
+    # and the bias in cuBLASLt's epilogue.
+    assert "matmul A 384x384 B 384x197 D 384x197 batch 1 types 14 14 compute 68 beta 0 bias" \
+        in calls
     # Every launch was within the device's limits and named a loaded kernel:
     # with FAKECUDA_STRICT a process with a bad one exits 97, which the checks
     # above would show. The log holds the last process's launches.

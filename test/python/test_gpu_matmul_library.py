@@ -51,6 +51,28 @@ func.func @batch_f16(%a: tensor<2x5x8xf16>, %b: tensor<2x8x6xf16>, %c: tensor<2x
                            outs(%c : tensor<2x5x6xf16>) -> tensor<2x5x6xf16>
   return %r : tensor<2x5x6xf16>
 }}
+func.func @bf16_linear(%a: tensor<37x40xbf16>, %b: tensor<40x50xbf16>, %bias: tensor<50xbf16>,
+                       %res: tensor<37x50xbf16>) -> tensor<37x50xbf16> {C_IFACE} {{
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<37x50xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<37x50xf32>) -> tensor<37x50xf32>
+  %p = linalg.matmul ins(%a, %b : tensor<37x40xbf16>, tensor<40x50xbf16>)
+                     outs(%f : tensor<37x50xf32>) -> tensor<37x50xf32>
+  %eh = tensor.empty() : tensor<37x50xbf16>
+  %r = linalg.generic {{indexing_maps = [#id, #col, #id, #id],
+                       iterator_types = ["parallel", "parallel"]}}
+      ins(%p, %bias, %res : tensor<37x50xf32>, tensor<50xbf16>, tensor<37x50xbf16>)
+      outs(%eh : tensor<37x50xbf16>) {{
+  ^bb0(%x: f32, %y: bf16, %w: bf16, %o: bf16):
+    %yw = arith.extf %y : bf16 to f32
+    %ww = arith.extf %w : bf16 to f32
+    %s = arith.addf %x, %yw : f32
+    %t = arith.addf %s, %ww : f32
+    %h = arith.truncf %t : f32 to bf16
+    linalg.yield %h : bf16
+  }} -> tensor<37x50xbf16>
+  return %r : tensor<37x50xbf16>
+}}
 func.func @empty_k(%a: tensor<4x0xf32>, %b: tensor<0x3xf32>) -> tensor<4x3xf32> {C_IFACE} {{
   %z = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<4x3xf32>
@@ -115,7 +137,7 @@ arrays = [np.load(p) for p in inputs]
 result = memref._descriptor_type(arrays[0].ndim)()
 getattr(lib, "_mlir_ciface_" + name)(ctypes.byref(result),
                                      *[ctypes.byref(client.device(rt, a)) for a in arrays])
-dtype = np.float16 if name == "batch_f16" else np.float32
+dtype = {"batch_f16": np.float16, "bf16_linear": np.uint16}.get(name, np.float32)
 np.save(out, client.host(rt, result, dtype))
 """
 
@@ -250,6 +272,23 @@ def test_bias_and_residual_adds_are_the_epilogue(tmp_path, fake_cublaslt, librar
     assert proc.returncode == 0, proc.stderr[-3000:]
     np.testing.assert_allclose(got, product + bias, rtol=1e-5, atol=1e-5)
     assert calls == ["matmul A 50x40 B 40x37 D 50x37 batch 1 types 0 0 compute 68 beta 0 bias"]
+
+
+def test_a_bf16_linear_is_one_call_with_a_bf16_result(tmp_path, fake_cublaslt, libraries, rng):
+    """bf16 inputs, f32 accumulation, bias and residual widened and the sum
+    rounded to bf16: D, C and the bias in bf16, one call, no kernel."""
+    a_bits, a = bf16(rng.standard_normal((37, 40)))
+    b_bits, b = bf16(rng.standard_normal((40, 50)))
+    bias_bits, bias = bf16(rng.standard_normal(50))
+    res_bits, res = bf16(rng.standard_normal((37, 50)))
+    proc, got, calls = run(tmp_path, fake_cublaslt, libraries[False], "bf16_linear",
+                           a_bits, b_bits, bias_bits, res_bits)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    want = a.astype(np.float64) @ b + bias + res
+    got = (got.astype(np.uint32) << 16).view(np.float32)
+    # One rounding to bf16 (8-bit mantissa): half an ulp, 2^-9 relative.
+    np.testing.assert_allclose(got, want, rtol=2.0 ** -8, atol=1e-6)
+    assert calls == ["matmul A 50x40 B 40x37 D 50x37 batch 1 types 14 14 compute 68 beta 1 bias"]
 
 
 def test_other_elementwise_ops_stay_kernels(tmp_path, fake_cublaslt, libraries, rng):

@@ -20,9 +20,9 @@
  *
  * Then each UN-folded Transformer block (`block-<kind>-b<batch>`: ViT-S
  * and BERT-base with 128 tokens, batch 1 and 8; make_artifacts.py): its
- * output on the inputs of `fill_value` against the same block compiled for
- * the CPU (batch 1: `block_check`, max error over max |y|), then its time
- * per call, timed like the rest.
+ * output on the inputs of `fill_value` (rounded to bf16 for a bf16 block)
+ * against the same block compiled for the CPU (batch 1: `block_check`, max
+ * error over max |y|), then its time per call, timed like the rest.
  *
  * CONFIG runs one part only: `copy` (256 MiB), `<shape>-<dtype>` (its copy
  * and its calls) or `block-<kind>-b<batch>`, so run.sh runs each in a
@@ -302,6 +302,23 @@ static float fill_value(uint32_t a, uint32_t i) {
   return a == 0 ? u : 0.1f * u;
 }
 
+/* f32 -> bf16, rounded to nearest even (as arith.truncf on the CPU). */
+static uint16_t to_bf16(float v) {
+  uint32_t bits;
+  memcpy(&bits, &v, 4);
+  if ((bits & 0x7FFFFFFFu) > 0x7F800000u) /* NaN stays NaN */
+    return (uint16_t)((bits >> 16) | 0x40);
+  bits += 0x7FFFu + ((bits >> 16) & 1u);
+  return (uint16_t)(bits >> 16);
+}
+
+static float from_bf16(uint16_t h) {
+  uint32_t bits = (uint32_t)h << 16;
+  float v;
+  memcpy(&v, &bits, 4);
+  return v;
+}
+
 typedef struct {
   const BlockCall *block;
   void *desc[MAX_BLOCK_ARGS];
@@ -312,8 +329,9 @@ static void call_block(void *p) {
   c->block->call(c->desc);
 }
 
-/* The shapes of block `key` from check/blocks.txt. */
-static void block_shapes(const char *key, int nargs, int *ranks,
+/* The element sizes (4: f32, 2: bf16) and shapes of block `key` from
+ * check/blocks.txt. */
+static void block_shapes(const char *key, int nargs, int *elems, int *ranks,
                          int64_t (*dims)[MAX_RANK]) {
   FILE *f = fopen("check/blocks.txt", "r");
   if (!f) {
@@ -326,15 +344,17 @@ static void block_shapes(const char *key, int nargs, int *ranks,
     int match = strcmp(word, "block") == 0 && strcmp(name, key) == 0;
     for (int a = 0; a < n; ++a) {
       int rank;
-      if (fscanf(f, "%63s %d", word, &rank) != 2 || rank > MAX_RANK) {
+      if (fscanf(f, "%63s %d", word, &rank) != 2 || rank > MAX_RANK ||
+          (strcmp(word, "f32") != 0 && strcmp(word, "bf16") != 0)) {
         fprintf(stderr, "check/blocks.txt: bad arg line\n");
         exit(2);
       }
       int64_t read[MAX_RANK];
       read_dims(f, rank, read, "check/blocks.txt");
-      if (match) {
+      if (match && a < nargs) {
         memcpy(dims[a], read, sizeof(read));
         ranks[a] = rank;
+        elems[a] = strcmp(word, "f32") == 0 ? 4 : 2;
       }
     }
     if (match) {
@@ -353,25 +373,30 @@ static void block_shapes(const char *key, int nargs, int *ranks,
 /* The block's output against the CPU's (check/block_<key>.bin, batch-1
  * blocks), then its time per call. */
 static void bench_block(const BlockCall *block) {
-  int nargs = block->nargs, ranks[MAX_BLOCK_ARGS];
+  int nargs = block->nargs, elems[MAX_BLOCK_ARGS], ranks[MAX_BLOCK_ARGS];
   int64_t dims[MAX_BLOCK_ARGS][MAX_RANK];
   if (nargs > MAX_BLOCK_ARGS) {
     fprintf(stderr, "block %s: too many args\n", block->key);
     exit(2);
   }
-  block_shapes(block->key, nargs, ranks, dims);
+  block_shapes(block->key, nargs, elems, ranks, dims);
   Buffer bufs[MAX_BLOCK_ARGS];
   BlockCtx ctx = {block, {0}};
   for (int a = 0; a < nargs; ++a) {
     int64_t n = 1;
     for (int d = 0; d < ranks[a]; ++d)
       n *= dims[a][d];
-    bufs[a] = buffer(n, 4, ranks[a], dims[a]);
+    bufs[a] = buffer(n, elems[a], ranks[a], dims[a]);
     if (a < nargs - 1) { /* an input; the last is the output */
-      float *host = malloc(n * 4);
-      for (int64_t i = 0; i < n; ++i)
-        host[i] = fill_value((uint32_t)a, (uint32_t)i);
-      upload(&bufs[a], host, n * 4);
+      void *host = malloc(n * elems[a]);
+      for (int64_t i = 0; i < n; ++i) {
+        float v = fill_value((uint32_t)a, (uint32_t)i);
+        if (elems[a] == 4)
+          ((float *)host)[i] = v;
+        else
+          ((uint16_t *)host)[i] = to_bf16(v);
+      }
+      upload(&bufs[a], host, n * elems[a]);
       free(host);
     }
     ctx.desc[a] = bufs[a].desc;
@@ -385,7 +410,13 @@ static void bench_block(const BlockCall *block) {
   FILE *f = fopen(path, "rb");
   if (f) {
     float *got = malloc(n * 4), *want = malloc(n * 4);
-    download(got, y, n * 4);
+    if (elems[nargs - 1] == 4) {
+      download(got, y, n * 4);
+    } else { /* bf16, widened in place from the back */
+      download(got, y, n * 2);
+      for (int64_t i = n - 1; i >= 0; --i)
+        got[i] = from_bf16(((uint16_t *)got)[i]);
+    }
     size_t read = fread(want, 4, n, f);
     fclose(f);
     double err = read == (size_t)n ? 0 : INFINITY, scale = 0;

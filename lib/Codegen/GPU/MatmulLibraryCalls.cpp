@@ -16,10 +16,15 @@
 //   bufferization.to_tensor %d
 //
 // c is ptr(%d) when the init was put there, else 0. When the only user of
-// a 2-D f32 matmul (zero init, static K > 0) is an elementwise op that adds
-// a bias along N, or a bias and a residual, and nothing else, that op is
-// done by the call: bias = ptr(bias), c = ptr(residual) (cuBLASLt's BIAS
-// epilogue and beta = 1; the sum is rounded as (A B + residual) + bias).
+// a 2-D matmul with an f32 result (zero init, static K > 0) is an
+// elementwise op that adds a bias along N, or a bias and a residual, and
+// nothing else, that op is done by the call: bias = ptr(bias), c =
+// ptr(residual) (cuBLASLt's BIAS epilogue and beta = 1; the sum is rounded
+// as (A B + residual) + bias). The op may also widen a bias and residual of
+// the inputs' type (bf16, f16) and round the sum to it: then D, C and the
+// bias have that type (the mixed precision of a bf16 model's Linear). An
+// op that only rounds the f32 result of a 2-D or batched matmul to the
+// inputs' type is done by the call too (D of that type, no bias).
 //
 // The callee carries `un.device_pointers`: its index operands that come from
 // memref.extract_aligned_pointer_as_index are device buffers it reads or
@@ -129,6 +134,7 @@ static void assertEqual(OpBuilder &b, Location loc, Value x, Value y,
 namespace {
 /// A bias add (and a residual add) on a matmul's result that cuBLASLt can
 /// apply in its epilogue: `D = A B + bias[n]` (+ `residual[m, n]`, as C).
+/// D has the op's element type: f32, or the inputs' narrower type.
 struct BiasEpilogue {
   linalg::GenericOp op;
   Value bias, residual;
@@ -142,23 +148,33 @@ static bool isZeroFill(Value init) {
 }
 
 /// The elementwise op that only adds a bias along N (and a residual) to
-/// the f32 result of the 2-D matmul `op`, its only user.
+/// the f32 result of the 2-D matmul `op`, its only user: in f32, or with
+/// bias and residual of the inputs' type widened and the sum rounded to it;
+/// or, after a 2-D or batched matmul, one that only rounds it to the
+/// inputs' type.
 static std::optional<BiasEpilogue> matchBiasEpilogue(linalg::LinalgOp op) {
   Value result = op->getResult(0);
   auto type = cast<RankedTensorType>(result.getType());
   auto aType = cast<RankedTensorType>(op.getDpsInputs()[0].getType());
-  if (!isa<linalg::MatmulOp>(op.getOperation()) ||
-      !type.getElementType().isF32() ||
-      ShapedType::isDynamic(aType.getDimSize(1)) || aType.getDimSize(1) == 0 ||
-      !isZeroFill(op.getDpsInits()[0]) || !result.hasOneUse())
+  int64_t rank = type.getRank();
+  if (!type.getElementType().isF32() ||
+      ShapedType::isDynamic(aType.getDimSize(rank - 1)) ||
+      aType.getDimSize(rank - 1) == 0 || !isZeroFill(op.getDpsInits()[0]) ||
+      !result.hasOneUse())
     return std::nullopt;
   auto generic = dyn_cast<linalg::GenericOp>(*result.getUsers().begin());
   if (!generic || !generic.hasPureTensorSemantics() ||
-      generic.getNumDpsInits() != 1 || generic.getNumLoops() != 2 ||
-      generic.getNumParallelLoops() != 2 ||
-      generic->getResult(0).getType() != type ||
+      generic.getNumDpsInits() != 1 || generic.getNumLoops() != rank ||
+      generic.getNumParallelLoops() != rank ||
       !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
            .isIdentity())
+    return std::nullopt;
+  // D's type: f32, or the inputs' type when the op rounds to it.
+  auto outType = cast<RankedTensorType>(generic->getResult(0).getType());
+  Type dType = outType.getElementType();
+  bool narrow = !dType.isF32();
+  if (outType.getShape() != type.getShape() ||
+      (narrow && dType != aType.getElementType()))
     return std::nullopt;
   BiasEpilogue e{generic, Value(), Value()};
   Block *body = generic.getBody();
@@ -166,41 +182,60 @@ static std::optional<BiasEpilogue> matchBiasEpilogue(linalg::LinalgOp op) {
   for (OpOperand *input : generic.getDpsInputOperands()) {
     AffineMap map = generic.getMatchingIndexingMap(input);
     auto inputType = dyn_cast<RankedTensorType>(input->get().getType());
-    if (!inputType || !inputType.getElementType().isF32())
+    if (!inputType)
       return std::nullopt;
     Value arg = body->getArgument(input->getOperandNumber());
     leaves.push_back(arg);
     if (input->get() == result && map.isIdentity())
       continue;
+    if (inputType.getElementType() != dType)
+      return std::nullopt;
+    if (rank != 2)
+      return std::nullopt; // bias and residual: 2-D only (cuBLASLt)
     if (!e.bias && inputType.getRank() == 1 &&
         map == AffineMap::get(2, 0, getAffineDimExpr(1, op.getContext()))) {
       e.bias = input->get();
       continue;
     }
-    if (!e.residual && inputType == type && map.isIdentity()) {
+    if (!e.residual && inputType == outType && map.isIdentity()) {
       e.residual = input->get();
       continue;
     }
     return std::nullopt;
   }
-  if (!e.bias || llvm::count(generic.getDpsInputs(), result) != 1)
+  if ((!e.bias && !(narrow && !e.residual)) ||
+      llvm::count(generic.getDpsInputs(), result) != 1)
     return std::nullopt;
-  // The body: a tree of addf of exactly those block arguments.
+  // The body: a tree of addf of exactly those block arguments (bias and
+  // residual widened when narrow, the sum rounded last).
+  Value sum = body->getTerminator()->getOperand(0);
+  unsigned ops = 1; // the yield
+  if (narrow) {
+    auto round = sum.getDefiningOp<arith::TruncFOp>();
+    if (!round || !round.getIn().getType().isF32())
+      return std::nullopt;
+    sum = round.getIn();
+    ++ops;
+  }
   SmallVector<Value> found;
-  SmallVector<Value> worklist = {body->getTerminator()->getOperand(0)};
-  unsigned adds = 0;
+  SmallVector<Value> worklist = {sum};
   while (!worklist.empty()) {
     Value v = worklist.pop_back_val();
     if (auto add = v.getDefiningOp<arith::AddFOp>()) {
       if (!add->hasOneUse())
         return std::nullopt;
-      ++adds;
+      ++ops;
       worklist.append({add.getLhs(), add.getRhs()});
+    } else if (auto widen = v.getDefiningOp<arith::ExtFOp>();
+               narrow && widen && widen->hasOneUse() &&
+               isa<BlockArgument>(widen.getIn())) {
+      ++ops;
+      found.push_back(widen.getIn());
     } else {
       found.push_back(v);
     }
   }
-  if (adds + 1 != body->getOperations().size() ||
+  if (ops != body->getOperations().size() ||
       !std::is_permutation(found.begin(), found.end(), leaves.begin(),
                            leaves.end()))
     return std::nullopt;
@@ -216,7 +251,9 @@ LogicalResult un::gpukernels::lowerMatmulToLibraryCall(linalg::LinalgOp op,
   bool batched = isa<linalg::BatchMatmulOp>(op.getOperation());
   Value aTensor = op.getDpsInputs()[0], bTensor = op.getDpsInputs()[1];
   Value initTensor = op.getDpsInits()[0];
-  auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+  // D: the matmul's result, or the epilogue's (f32 or rounded).
+  auto resultType = cast<RankedTensorType>(
+      (epilogue ? epilogue->op->getResult(0) : op->getResult(0)).getType());
   int64_t d = batched ? 1 : 0;
   auto dim = [&](Value t, int64_t i) -> Value {
     int64_t size = cast<RankedTensorType>(t.getType()).getDimSize(i);
@@ -235,7 +272,7 @@ LogicalResult un::gpukernels::lowerMatmulToLibraryCall(linalg::LinalgOp op,
     assertEqual(b, loc, batch, dim(bTensor, 0), "the batch");
     assertEqual(b, loc, batch, dim(initTensor, 0), "the batch");
   }
-  if (epilogue) {
+  if (epilogue && epilogue->bias) {
     assertEqual(b, loc, n, dim(epilogue->bias, 0), "N (the bias)");
     if (epilogue->residual) {
       assertEqual(b, loc, m, dim(epilogue->residual, 0), "M (the residual)");
@@ -266,7 +303,8 @@ LogicalResult un::gpukernels::lowerMatmulToLibraryCall(linalg::LinalgOp op,
   // else the init, filled or copied into the result first.
   Value c = zero, bias = zero, out = pointer(result);
   if (epilogue) {
-    bias = pointer(toBuffer(epilogue->bias));
+    if (epilogue->bias)
+      bias = pointer(toBuffer(epilogue->bias));
     if (epilogue->residual)
       c = pointer(toBuffer(epilogue->residual));
   } else if (!isZeroFill(initTensor)) {

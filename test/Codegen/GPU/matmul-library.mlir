@@ -3,7 +3,8 @@
 // (a, b, c, d, bias, batch, M, N, K): D = A B (+ C when c is not 0) (+ bias
 // when bias is not 0), any shape, f32 / bf16 / f16 inputs; a bias add (and
 // a residual add) that is a 2-D matmul's only user becomes the call's
-// epilogue.
+// epilogue, in f32 or rounded to bf16, and so does an op that only rounds
+// a bf16 matmul's f32 result to bf16.
 // RUN: un-opt %s -split-input-file --un-gpu-matmul=library=cublaslt --canonicalize | FileCheck %s
 // RUN: un-opt %s -split-input-file "--un-gpu-matmul=library=cublaslt tf32=true" --canonicalize | FileCheck %s --check-prefix=TF32
 // RUN: not un-opt %s -split-input-file --un-gpu-matmul=library=blas 2>&1 | FileCheck %s --check-prefix=BAD
@@ -192,4 +193,122 @@ func.func @not_epilogues(%a: tensor<8x16xf32>, %b: tensor<16x4xf32>, %bias: tens
     linalg.yield %s : f32
   } -> tensor<2x8x4xf32>
   return %r0, %p0, %r1, %r2, %r3 : tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>, tensor<2x8x4xf32>
+}
+
+// -----
+
+// bf16 Linear layers as a mixed-precision model computes them: bf16
+// inputs, f32 accumulation, the bias (and residual) widened, added and the
+// sum rounded to bf16: one call with D, C and the bias in bf16. A batched
+// matmul whose f32 result is only rounded to bf16 writes bf16 itself.
+// CHECK-LABEL: func.func @bf16_epilogues
+// CHECK: memref.alloc() : memref<197x384xbf16>
+// CHECK: %[[BIAS:.*]] = bufferization.to_buffer %arg2 read_only : tensor<384xbf16>
+// CHECK: %[[PBIAS:.*]] = memref.extract_aligned_pointer_as_index %[[BIAS]]
+// CHECK: call @un_cuda_matmul_bf16(%{{.*}}, %{{.*}}, %c0, %{{.*}}, %[[PBIAS]], %c1, %c197, %c384, %c1536)
+// CHECK: memref.alloc() : memref<197x384xbf16>
+// CHECK: %[[RES:.*]] = bufferization.to_buffer %arg3 read_only : tensor<197x384xbf16>
+// CHECK: %[[PRES:.*]] = memref.extract_aligned_pointer_as_index %[[RES]]
+// CHECK: call @un_cuda_matmul_bf16(%{{.*}}, %{{.*}}, %[[PRES]], %{{.*}}, %{{.*}}, %c1, %c197, %c384, %c1536)
+// CHECK: memref.alloc() : memref<6x197x64xbf16>
+// CHECK: call @un_cuda_matmul_bf16(%{{.*}}, %{{.*}}, %c0, %{{.*}}, %c0, %c6, %c197, %c64, %c197)
+// CHECK-NOT: linalg.generic
+// CHECK: return
+#id = affine_map<(m, n) -> (m, n)>
+#col = affine_map<(m, n) -> (n)>
+#id3 = affine_map<(b, m, n) -> (b, m, n)>
+func.func @bf16_epilogues(%a: tensor<197x1536xbf16>, %b: tensor<1536x384xbf16>,
+                          %bias: tensor<384xbf16>, %res: tensor<197x384xbf16>,
+                          %p: tensor<6x197x197xbf16>, %v: tensor<6x197x64xbf16>)
+    -> (tensor<197x384xbf16>, tensor<197x384xbf16>, tensor<6x197x64xbf16>) {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<197x384xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<197x384xf32>) -> tensor<197x384xf32>
+  %eh = tensor.empty() : tensor<197x384xbf16>
+  %m0 = linalg.matmul ins(%a, %b : tensor<197x1536xbf16>, tensor<1536x384xbf16>) outs(%f : tensor<197x384xf32>) -> tensor<197x384xf32>
+  %r0 = linalg.generic {indexing_maps = [#id, #col, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%m0, %bias : tensor<197x384xf32>, tensor<384xbf16>) outs(%eh : tensor<197x384xbf16>) {
+  ^bb0(%x: f32, %y: bf16, %o: bf16):
+    %yw = arith.extf %y : bf16 to f32
+    %s = arith.addf %x, %yw : f32
+    %h = arith.truncf %s : f32 to bf16
+    linalg.yield %h : bf16
+  } -> tensor<197x384xbf16>
+  %m1 = linalg.matmul ins(%a, %b : tensor<197x1536xbf16>, tensor<1536x384xbf16>) outs(%f : tensor<197x384xf32>) -> tensor<197x384xf32>
+  %r1 = linalg.generic {indexing_maps = [#id, #col, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%m1, %bias, %res : tensor<197x384xf32>, tensor<384xbf16>, tensor<197x384xbf16>) outs(%eh : tensor<197x384xbf16>) {
+  ^bb0(%x: f32, %y: bf16, %w: bf16, %o: bf16):
+    %yw = arith.extf %y : bf16 to f32
+    %ww = arith.extf %w : bf16 to f32
+    %s = arith.addf %x, %yw : f32
+    %t = arith.addf %s, %ww : f32
+    %h = arith.truncf %t : f32 to bf16
+    linalg.yield %h : bf16
+  } -> tensor<197x384xbf16>
+  %e3 = tensor.empty() : tensor<6x197x64xf32>
+  %f3 = linalg.fill ins(%z : f32) outs(%e3 : tensor<6x197x64xf32>) -> tensor<6x197x64xf32>
+  %m2 = linalg.batch_matmul ins(%p, %v : tensor<6x197x197xbf16>, tensor<6x197x64xbf16>) outs(%f3 : tensor<6x197x64xf32>) -> tensor<6x197x64xf32>
+  %eh3 = tensor.empty() : tensor<6x197x64xbf16>
+  %r2 = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%m2 : tensor<6x197x64xf32>) outs(%eh3 : tensor<6x197x64xbf16>) {
+  ^bb0(%x: f32, %o: bf16):
+    %h = arith.truncf %x : f32 to bf16
+    linalg.yield %h : bf16
+  } -> tensor<6x197x64xbf16>
+  return %r0, %r1, %r2 : tensor<197x384xbf16>, tensor<197x384xbf16>, tensor<6x197x64xbf16>
+}
+
+// -----
+
+// Not bf16 epilogues: the sum rounded to f16 (not the inputs' type), a
+// widened bias used twice, a residual without a bias, an f32 bias added to
+// a sum rounded to bf16.
+// CHECK-LABEL: func.func @not_bf16_epilogues
+// CHECK-COUNT-4: call @un_cuda_matmul_bf16_f32({{.*}}, %c0, %c1, %c8, %c4, %c16)
+// CHECK-NOT: call
+#id = affine_map<(m, n) -> (m, n)>
+#col = affine_map<(m, n) -> (n)>
+func.func @not_bf16_epilogues(%a: tensor<8x16xbf16>, %b: tensor<16x4xbf16>, %bias: tensor<4xbf16>,
+                              %res: tensor<8x4xbf16>, %bias32: tensor<4xf32>)
+    -> (tensor<8x4xf16>, tensor<8x4xbf16>, tensor<8x4xbf16>, tensor<8x4xbf16>) {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x4xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<8x4xf32>) -> tensor<8x4xf32>
+  %eh = tensor.empty() : tensor<8x4xbf16>
+  %e16 = tensor.empty() : tensor<8x4xf16>
+  %m0 = linalg.matmul ins(%a, %b : tensor<8x16xbf16>, tensor<16x4xbf16>) outs(%f : tensor<8x4xf32>) -> tensor<8x4xf32>
+  %r0 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%m0 : tensor<8x4xf32>) outs(%e16 : tensor<8x4xf16>) {
+  ^bb0(%x: f32, %o: f16):
+    %h = arith.truncf %x : f32 to f16
+    linalg.yield %h : f16
+  } -> tensor<8x4xf16>
+  %m1 = linalg.matmul ins(%a, %b : tensor<8x16xbf16>, tensor<16x4xbf16>) outs(%f : tensor<8x4xf32>) -> tensor<8x4xf32>
+  %r1 = linalg.generic {indexing_maps = [#id, #col, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%m1, %bias : tensor<8x4xf32>, tensor<4xbf16>) outs(%eh : tensor<8x4xbf16>) {
+  ^bb0(%x: f32, %y: bf16, %o: bf16):
+    %yw = arith.extf %y : bf16 to f32
+    %s = arith.addf %x, %yw : f32
+    %t = arith.addf %s, %yw : f32
+    %h = arith.truncf %t : f32 to bf16
+    linalg.yield %h : bf16
+  } -> tensor<8x4xbf16>
+  %m2 = linalg.matmul ins(%a, %b : tensor<8x16xbf16>, tensor<16x4xbf16>) outs(%f : tensor<8x4xf32>) -> tensor<8x4xf32>
+  %r2 = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%m2, %res : tensor<8x4xf32>, tensor<8x4xbf16>) outs(%eh : tensor<8x4xbf16>) {
+  ^bb0(%x: f32, %w: bf16, %o: bf16):
+    %ww = arith.extf %w : bf16 to f32
+    %s = arith.addf %x, %ww : f32
+    %h = arith.truncf %s : f32 to bf16
+    linalg.yield %h : bf16
+  } -> tensor<8x4xbf16>
+  %m3 = linalg.matmul ins(%a, %b : tensor<8x16xbf16>, tensor<16x4xbf16>) outs(%f : tensor<8x4xf32>) -> tensor<8x4xf32>
+  %r3 = linalg.generic {indexing_maps = [#id, #col, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%m3, %bias32 : tensor<8x4xf32>, tensor<4xf32>) outs(%eh : tensor<8x4xbf16>) {
+  ^bb0(%x: f32, %y: f32, %o: bf16):
+    %s = arith.addf %x, %y : f32
+    %h = arith.truncf %s : f32 to bf16
+    linalg.yield %h : bf16
+  } -> tensor<8x4xbf16>
+  return %r0, %r1, %r2, %r3 : tensor<8x4xf16>, tensor<8x4xbf16>, tensor<8x4xbf16>, tensor<8x4xbf16>
 }

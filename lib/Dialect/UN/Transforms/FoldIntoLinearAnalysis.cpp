@@ -254,7 +254,10 @@ SmallVector<TerminalUse> fold::getTerminalUses(AffineOp affine) {
 /// Whether `generic` can absorb beta * W into one of its inputs: the
 /// contraction's output `use` enters its body only through
 /// `addf(out, c)` with a bias `c` used nowhere else, indexed like beta * W
-/// (whose dims are the output dims `dimsInUse` of the used value).
+/// (whose dims are the output dims `dimsInUse` of the used value). The bias
+/// may be stored in a narrower type and widened first (`addf(out,
+/// extf(c))`: a bf16 bias added to an f32 accumulator); the new bias is
+/// then rounded to that type.
 static bool matchBiasAbsorption(linalg::GenericOp generic, OpOperand &use,
                                 ArrayRef<int64_t> dimsInUse, Value activation,
                                 unsigned &biasIndex, std::string &why) {
@@ -274,6 +277,9 @@ static bool matchBiasAbsorption(linalg::GenericOp generic, OpOperand &use,
     return false;
   }
   Value other = add.getLhs() == outArg ? add.getRhs() : add.getLhs();
+  if (auto widen = other.getDefiningOp<arith::ExtFOp>();
+      widen && widen->hasOneUse())
+    other = widen.getIn();
   auto biasArg = dyn_cast<BlockArgument>(other);
   if (!biasArg || biasArg.getOwner() != generic.getBody() ||
       biasArg.getArgNumber() >= generic.getNumDpsInputs() ||
@@ -294,7 +300,7 @@ static bool matchBiasAbsorption(linalg::GenericOp generic, OpOperand &use,
     return false;
   }
   // The bias has the element type of the contraction's output (checked by
-  // the caller): they are added.
+  // the caller) or is widened to it: they are added.
   std::string paramWhy;
   if (!isParameter(bias->get(), activation, paramWhy)) {
     why = "the bias is not a parameter: " + paramWhy;
