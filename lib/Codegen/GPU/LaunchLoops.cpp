@@ -19,6 +19,14 @@
 // A fill of acc right before (a parallel loop storing one value) is folded
 // into that kernel instead of being a launch of its own.
 //
+// Such a reduction and the loops right after it over the same rows (more
+// row reductions over the same k, elementwise loops over [rows, k]: a
+// softmax's max, exp, sum and division; a LayerNorm's mean, variance and
+// normalization) are one kernel: the row's warp runs them in turn, lanes
+// strided over k, a block barrier between them. Fused only when every
+// buffer that one of them writes is read and written in the others at the
+// same row only (each row is one warp's), through the same view.
+//
 //===----------------------------------------------------------------------===//
 
 #include "un/Codegen/GPU/Passes.h"
@@ -31,6 +39,7 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir {
 namespace un {
@@ -65,6 +74,15 @@ struct IterationSpace {
   SmallVector<Value> counts;
   Value total;
 };
+
+/// Loops run by one warp per row, in order: the first a row reduction,
+/// each other one a row reduction over the same rows and k, or an
+/// elementwise loop over [rows, k] (`reduction` empty).
+struct RowStage {
+  scf::ParallelOp loop;
+  std::optional<RowReduction> reduction;
+};
+using RowKernel = SmallVector<RowStage>;
 } // namespace
 
 static bool isPureLeaf(Operation &op) {
@@ -191,7 +209,8 @@ static std::optional<IterationSpace> iterationSpace(OpBuilder &b,
 }
 
 /// Maps the induction variables of `loop` to iteration `index` (row-major:
-/// the innermost dim varies fastest).
+/// the innermost dim varies fastest) of `space`, whose dims are the first
+/// dims of the loop (all of them, or the rows of a row kernel).
 static void mapIteration(OpBuilder &b, scf::ParallelOp loop,
                          const IterationSpace &space, Value index,
                          IRMapping &mapping) {
@@ -241,41 +260,129 @@ static void launchLoop(scf::ParallelOp loop) {
   loop.erase();
 }
 
-/// Replaces `loop` (each iteration the reduction `r`) with a launch of one
-/// warp per iteration, 8 warps a block. Warps past the last iteration
-/// compute the last one again (every lane takes part in the shuffles) and
-/// store nothing.
-static void launchRowReductions(scf::ParallelOp loop, RowReduction r) {
-  OpBuilder b(loop);
-  Location loc = loop.getLoc();
-  std::optional<IterationSpace> space = iterationSpace(b, loop);
-  if (!space) { // no iteration (then the fill has none either)
-    if (r.fill)
-      r.fill.erase();
-    return;
+/// True if the two lists of sizes are the same values or equal constants.
+static bool sameValues(ValueRange a, ValueRange b) {
+  if (a.size() != b.size())
+    return false;
+  for (auto [x, y] : llvm::zip(a, b)) {
+    std::optional<int64_t> cx = getConstantIntValue(x);
+    std::optional<int64_t> cy = getConstantIntValue(y);
+    if (x != y && !(cx && cy && *cx == *cy))
+      return false;
   }
+  return true;
+}
+
+/// The reduced dim's loop (lower bound, upper bound, step) of a row kernel.
+static SmallVector<Value> reducedBounds(scf::ForOp loop) {
+  return {loop.getLowerBound(), loop.getUpperBound(), loop.getStep()};
+}
+
+/// True if `loop` can join the row kernel `k`: a row reduction over the
+/// same rows and k, or an elementwise loop (loads, stores, pure ops) over
+/// the same rows and then k.
+static bool joinsRowKernel(RowKernel &k, scf::ParallelOp loop,
+                           std::optional<RowReduction> reduction) {
+  scf::ParallelOp rows = k.front().loop;
+  scf::ForOp reduced = k.front().reduction->loop;
+  size_t rank = rows.getNumLoops();
+  if (reduction)
+    return sameValues(loop.getLowerBound(), rows.getLowerBound()) &&
+           sameValues(loop.getUpperBound(), rows.getUpperBound()) &&
+           sameValues(loop.getStep(), rows.getStep()) &&
+           sameValues(reducedBounds(reduction->loop), reducedBounds(reduced));
+  if (loop.getNumReductions() != 0 || loop.getNumLoops() != rank + 1)
+    return false;
+  auto prefix = [&](OperandRange v) { return ValueRange(v).take_front(rank); };
+  if (!sameValues(prefix(loop.getLowerBound()), rows.getLowerBound()) ||
+      !sameValues(prefix(loop.getUpperBound()), rows.getUpperBound()) ||
+      !sameValues(prefix(loop.getStep()), rows.getStep()) ||
+      !sameValues({loop.getLowerBound()[rank], loop.getUpperBound()[rank],
+                   loop.getStep()[rank]},
+                  reducedBounds(reduced)))
+    return false;
+  return llvm::all_of(loop.getBody()->without_terminator(), [](Operation &op) {
+    return isa<memref::LoadOp, memref::StoreOp>(op) || isPureLeaf(op);
+  });
+}
+
+/// The buffer a view is of.
+static Value bufferRoot(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
+/// True if, in the stages of `k`, every buffer that one writes is a fresh
+/// allocation, accessed through one view only, and only at the row of the
+/// stage accessing it (the row ivs first): each row is one warp's, so no
+/// warp reads what another writes.
+static bool rowsAreIndependent(RowKernel &k) {
+  size_t rank = k.front().loop.getNumLoops();
+  struct Access {
+    Operation *op;
+    Value memref;
+    ValueRange indices;
+    scf::ParallelOp loop;
+  };
+  SmallVector<Access> accesses;
+  bool other = false;
+  for (RowStage &stage : k)
+    stage.loop.getBody()->walk([&](Operation *op) {
+      if (auto load = dyn_cast<memref::LoadOp>(op))
+        accesses.push_back(
+            {op, load.getMemRef(), load.getIndices(), stage.loop});
+      else if (auto store = dyn_cast<memref::StoreOp>(op))
+        accesses.push_back(
+            {op, store.getMemRef(), store.getIndices(), stage.loop});
+      else if (!isPureLeaf(*op) &&
+               !isa<scf::ForOp, scf::YieldOp, scf::ReduceOp>(op))
+        other = true;
+    });
+  if (other)
+    return false;
+  llvm::DenseMap<Value, Value> written; // root -> the view written
+  for (Access &a : accesses) {
+    if (!isa<memref::StoreOp>(a.op))
+      continue;
+    Value root = bufferRoot(a.memref);
+    if (!root.getDefiningOp<memref::AllocOp>() ||
+        (written.count(root) && written[root] != a.memref))
+      return false;
+    written[root] = a.memref;
+  }
+  for (Access &a : accesses) {
+    auto it = written.find(bufferRoot(a.memref));
+    if (it == written.end())
+      continue;
+    SmallVector<Value> ivs = a.loop.getInductionVars();
+    if (a.memref != it->second || a.indices.size() < rank ||
+        !llvm::equal(a.indices.take_front(rank),
+                     ArrayRef<Value>(ivs).take_front(rank)))
+      return false;
+  }
+  return true;
+}
+
+/// Where a warp of a row kernel is: its lane, whether its row exists, and
+/// the row it computes (the last one for warps past the end, which take
+/// part in the shuffles and store nothing).
+struct WarpPlace {
+  Value lane, inside, index;
+};
+
+/// Emits the row reduction `r` of `loop` for the warp at `w`: lane
+/// partials over every 32nd k, an xor butterfly, lane 0 folds the total
+/// into the accumulator.
+static void emitReductionStage(OpBuilder &b, scf::ParallelOp loop,
+                               RowReduction r, const IterationSpace &space,
+                               const WarpPlace &w) {
+  Location loc = loop.getLoc();
   auto cst = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
-  const int64_t warps = kThreadsPerBlock / kWarpSize;
-  Value one = cst(1), threads = cst(kThreadsPerBlock), warp = cst(kWarpSize);
-  Value blocks =
-      b.createOrFold<arith::CeilDivSIOp>(loc, space->total, cst(warps));
-  auto launch =
-      gpu::LaunchOp::create(b, loc, blocks, one, one, threads, one, one);
-
-  b.setInsertionPointToStart(&launch.getBody().front());
-  Value tid = launch.getThreadIds().x;
-  Value lane = arith::RemUIOp::create(b, loc, tid, warp);
-  Value row = arith::AddIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, launch.getBlockIds().x, cst(warps)),
-      arith::DivUIOp::create(b, loc, tid, warp));
-  Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, row,
-                                       space->total);
-  Value last = arith::SubIOp::create(b, loc, space->total, one);
-  Value index = arith::SelectOp::create(b, loc, inside, row, last);
   IRMapping mapping;
-  mapIteration(b, loop, *space, index, mapping);
+  mapIteration(b, loop, space, w.index, mapping);
   for (Operation &op : loop.getBody()->without_terminator()) {
     if (&op == r.loop.getOperation())
       break;
@@ -286,8 +393,8 @@ static void launchRowReductions(scf::ParallelOp loop, RowReduction r) {
   Value step = mapping.lookupOrDefault(r.loop.getStep());
   Value first = arith::AddIOp::create(
       b, loc, mapping.lookupOrDefault(r.loop.getLowerBound()),
-      arith::MulIOp::create(b, loc, lane, step));
-  Value stride = arith::MulIOp::create(b, loc, step, warp);
+      arith::MulIOp::create(b, loc, w.lane, step));
+  Value stride = arith::MulIOp::create(b, loc, step, cst(kWarpSize));
   Value neutral = arith::ConstantOp::create(b, loc, r.neutral);
   auto combine = [&](Value acc, Value x) {
     IRMapping operands;
@@ -324,10 +431,10 @@ static void launchRowReductions(scf::ParallelOp loop, RowReduction r) {
 
   // Lane 0 folds it into the accumulator.
   Value leader =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, cst(0));
-  Value store = arith::AndIOp::create(b, loc, leader, inside);
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, w.lane, cst(0));
+  Value store = arith::AndIOp::create(b, loc, leader, w.inside);
   auto ifStore = scf::IfOp::create(b, loc, store, /*withElseRegion=*/false);
-  gpu::TerminatorOp::create(b, loc);
+  OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&ifStore.getThenRegion().front());
   Value acc = r.fill ? r.fillValue : b.clone(*r.accLoad, mapping)->getResult(0);
   Value result = combine(total, acc);
@@ -335,9 +442,85 @@ static void launchRowReductions(scf::ParallelOp loop, RowReduction r) {
       b, loc, result, mapping.lookupOrDefault(r.accStore.getMemRef()),
       llvm::map_to_vector(r.accStore.getIndices(),
                           [&](Value v) { return mapping.lookupOrDefault(v); }));
-  loop.erase();
-  if (r.fill)
-    r.fill.erase();
+}
+
+/// Emits the elementwise loop `loop` over [rows, k] for the warp at `w`:
+/// its lanes on every 32nd k of the row (nothing past the last row).
+static void emitElementwiseStage(OpBuilder &b, scf::ParallelOp loop,
+                                 const IterationSpace &space,
+                                 const WarpPlace &w) {
+  Location loc = loop.getLoc();
+  auto ifInside = scf::IfOp::create(b, loc, w.inside, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&ifInside.getThenRegion().front());
+  IRMapping mapping;
+  mapIteration(b, loop, space, w.index, mapping);
+  size_t last = loop.getNumLoops() - 1;
+  Value step = loop.getStep()[last];
+  Value first =
+      arith::AddIOp::create(b, loc, loop.getLowerBound()[last],
+                            arith::MulIOp::create(b, loc, w.lane, step));
+  Value stride = arith::MulIOp::create(
+      b, loc, step, arith::ConstantIndexOp::create(b, loc, kWarpSize));
+  auto lanes =
+      scf::ForOp::create(b, loc, first, loop.getUpperBound()[last], stride);
+  b.setInsertionPointToStart(lanes.getBody());
+  mapping.map(loop.getInductionVars()[last], lanes.getInductionVar());
+  for (Operation &op : loop.getBody()->without_terminator())
+    b.clone(op, mapping);
+}
+
+/// Replaces the stages of `k` with one launch of a warp per row, 8 warps
+/// a block, a barrier between stages; at the place of the last stage.
+static void launchRowKernel(RowKernel &k) {
+  scf::ParallelOp rows = k.front().loop;
+  OpBuilder b(k.back().loop);
+  Location loc = rows.getLoc();
+  std::optional<IterationSpace> space = iterationSpace(b, rows);
+  if (!space) { // no row (iterationSpace erased the first loop)
+    for (RowStage &stage : llvm::drop_begin(k))
+      stage.loop.erase();
+    for (RowStage &stage : k)
+      if (stage.reduction && stage.reduction->fill)
+        stage.reduction->fill.erase();
+    return;
+  }
+  auto cst = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  const int64_t warps = kThreadsPerBlock / kWarpSize;
+  Value one = cst(1), threads = cst(kThreadsPerBlock), warp = cst(kWarpSize);
+  Value blocks =
+      b.createOrFold<arith::CeilDivSIOp>(loc, space->total, cst(warps));
+  auto launch =
+      gpu::LaunchOp::create(b, loc, blocks, one, one, threads, one, one);
+
+  b.setInsertionPointToStart(&launch.getBody().front());
+  Value tid = launch.getThreadIds().x;
+  WarpPlace w;
+  w.lane = arith::RemUIOp::create(b, loc, tid, warp);
+  Value row = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, launch.getBlockIds().x, cst(warps)),
+      arith::DivUIOp::create(b, loc, tid, warp));
+  w.inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, row,
+                                   space->total);
+  Value last = arith::SubIOp::create(b, loc, space->total, one);
+  w.index = arith::SelectOp::create(b, loc, w.inside, row, last);
+  for (auto [i, stage] : llvm::enumerate(k)) {
+    // What the stages before wrote is visible to this one.
+    if (i > 0)
+      gpu::BarrierOp::create(b, loc);
+    if (stage.reduction)
+      emitReductionStage(b, stage.loop, *stage.reduction, *space, w);
+    else
+      emitElementwiseStage(b, stage.loop, *space, w);
+  }
+  gpu::TerminatorOp::create(b, loc);
+  for (RowStage &stage : k) {
+    if (stage.reduction && stage.reduction->fill)
+      stage.reduction->fill.erase();
+    stage.loop.erase();
+  }
 }
 
 namespace {
@@ -361,14 +544,40 @@ struct UNGPULaunchLoopsPass
       if (reductions.back() && reductions.back()->fill)
         fills.insert(reductions.back()->fill);
     }
-    for (auto [loop, reduction] : llvm::zip(loops, reductions)) {
-      if (fills.contains(loop))
+    // Row kernels: a row reduction and the loops right after it that join
+    // it (only fills of joining reductions, pure ops and allocations in
+    // between).
+    SmallVector<RowKernel> kernels;
+    llvm::SmallPtrSet<Operation *, 8> inKernel;
+    for (size_t i = 0; i < loops.size(); ++i) {
+      if (!reductions[i] || inKernel.contains(loops[i]))
         continue;
-      if (reduction)
-        launchRowReductions(loop, *reduction);
-      else
-        launchLoop(loop);
+      RowKernel k = {{loops[i], reductions[i]}};
+      for (size_t n = i + 1; n < loops.size(); ++n) {
+        if (fills.contains(loops[n]))
+          continue;
+        bool between = true;
+        for (Operation *op = k.back().loop->getNextNode();
+             op && op != loops[n].getOperation(); op = op->getNextNode())
+          between &=
+              isPureLeaf(*op) || isa<memref::AllocOp>(op) ||
+              (reductions[n] && op == reductions[n]->fill.getOperation());
+        if (!between || loops[n]->getBlock() != k.back().loop->getBlock() ||
+            !joinsRowKernel(k, loops[n], reductions[n]))
+          break;
+        k.push_back({loops[n], reductions[n]});
+      }
+      while (k.size() > 1 && !rowsAreIndependent(k))
+        k.pop_back();
+      for (RowStage &stage : k)
+        inKernel.insert(stage.loop);
+      kernels.push_back(std::move(k));
     }
+    for (RowKernel &k : kernels)
+      launchRowKernel(k);
+    for (scf::ParallelOp loop : loops)
+      if (!fills.contains(loop) && !inKernel.contains(loop))
+        launchLoop(loop);
   }
 };
 } // namespace

@@ -110,3 +110,130 @@ func.func @empty(%m: memref<0x4xf32>) {
   }
   return
 }
+
+// -----
+
+// A row reduction and the loops right after it over the same rows (and
+// the same k) are one kernel, a warp per row, a barrier between stages
+// (test/Integration/GPUEmulation/row-kernels.mlir runs a whole softmax
+// chain). Not joined: a map that reads another row, a map over another
+// k, a buffer written through two views, a written function argument.
+// CHECK-LABEL: func.func @row_kernel(
+// CHECK: gpu.launch
+// CHECK-COUNT-5: gpu.shuffle  xor
+// CHECK: gpu.barrier
+// CHECK: scf.if
+// CHECK: scf.for
+// CHECK-NOT: gpu.launch
+// CHECK: return
+func.func @row_kernel(%x: memref<4x40xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c40 = arith.constant 40 : index
+  %zero = arith.constant 0.0 : f32
+  %acc = memref.alloc() : memref<4xf32>
+  %y = memref.alloc() : memref<4x40xf32>
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    memref.store %zero, %acc[%i] : memref<4xf32>
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    scf.for %k = %c0 to %c40 step %c1 {
+      %v = memref.load %x[%i, %k] : memref<4x40xf32>
+      %s = memref.load %acc[%i] : memref<4xf32>
+      %n = arith.addf %s, %v : f32
+      memref.store %n, %acc[%i] : memref<4xf32>
+    }
+    scf.reduce
+  }
+  scf.parallel (%i, %k) = (%c0, %c0) to (%c4, %c40) step (%c1, %c1) {
+    %v = memref.load %x[%i, %k] : memref<4x40xf32>
+    %s = memref.load %acc[%i] : memref<4xf32>
+    %d = arith.divf %v, %s : f32
+    memref.store %d, %y[%i, %k] : memref<4x40xf32>
+    scf.reduce
+  }
+  return
+}
+
+// CHECK-LABEL: func.func @not_row_kernels(
+// CHECK-COUNT-8: gpu.launch
+// CHECK-NOT: gpu.launch
+// CHECK-NOT: gpu.barrier
+// CHECK: return
+func.func @not_row_kernels(%x: memref<4x40xf32>, %out: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %c4 = arith.constant 4 : index
+  %c39 = arith.constant 39 : index
+  %c40 = arith.constant 40 : index
+  %zero = arith.constant 0.0 : f32
+  %acc = memref.alloc() : memref<4xf32>
+  %y = memref.alloc() : memref<4x40xf32>
+  // Another row: acc[3 - i].
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    scf.for %k = %c0 to %c40 step %c1 {
+      %v = memref.load %x[%i, %k] : memref<4x40xf32>
+      %s = memref.load %acc[%i] : memref<4xf32>
+      %n = arith.addf %s, %v : f32
+      memref.store %n, %acc[%i] : memref<4xf32>
+    }
+    scf.reduce
+  }
+  scf.parallel (%i, %k) = (%c0, %c0) to (%c4, %c40) step (%c1, %c1) {
+    %r = arith.subi %c3, %i : index
+    %s = memref.load %acc[%r] : memref<4xf32>
+    memref.store %s, %y[%i, %k] : memref<4x40xf32>
+    scf.reduce
+  }
+  // Another k: 39 elements of the row.
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    scf.for %k = %c0 to %c40 step %c1 {
+      %v = memref.load %x[%i, %k] : memref<4x40xf32>
+      %s = memref.load %acc[%i] : memref<4xf32>
+      %n = arith.addf %s, %v : f32
+      memref.store %n, %acc[%i] : memref<4xf32>
+    }
+    scf.reduce
+  }
+  scf.parallel (%i, %k) = (%c0, %c0) to (%c4, %c39) step (%c1, %c1) {
+    %s = memref.load %acc[%i] : memref<4xf32>
+    memref.store %s, %y[%i, %k] : memref<4x40xf32>
+    scf.reduce
+  }
+  // Two views of what is written.
+  %flat = memref.collapse_shape %y [[0, 1]] : memref<4x40xf32> into memref<160xf32>
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    scf.for %k = %c0 to %c40 step %c1 {
+      %v = memref.load %x[%i, %k] : memref<4x40xf32>
+      %s = memref.load %acc[%i] : memref<4xf32>
+      %n = arith.addf %s, %v : f32
+      memref.store %n, %acc[%i] : memref<4xf32>
+    }
+    scf.reduce
+  }
+  scf.parallel (%i, %k) = (%c0, %c0) to (%c4, %c40) step (%c1, %c1) {
+    %s = memref.load %acc[%i] : memref<4xf32>
+    memref.store %s, %y[%i, %k] : memref<4x40xf32>
+    memref.store %s, %flat[%i] : memref<160xf32>
+    scf.reduce
+  }
+  // A function argument written.
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    scf.for %k = %c0 to %c40 step %c1 {
+      %v = memref.load %x[%i, %k] : memref<4x40xf32>
+      %s = memref.load %out[%i] : memref<4xf32>
+      %n = arith.addf %s, %v : f32
+      memref.store %n, %out[%i] : memref<4xf32>
+    }
+    scf.reduce
+  }
+  scf.parallel (%i, %k) = (%c0, %c0) to (%c4, %c40) step (%c1, %c1) {
+    %s = memref.load %out[%i] : memref<4xf32>
+    memref.store %s, %y[%i, %k] : memref<4x40xf32>
+    scf.reduce
+  }
+  return
+}

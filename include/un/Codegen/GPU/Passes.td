@@ -125,6 +125,16 @@ def UNGPULaunchLoops : Pass<"un-gpu-launch-loops", "::mlir::func::FuncOp"> {
     same iterations that only fills `acc` with one value (a `linalg.fill`),
     that value replaces the load of `acc[i]` and the fill loop goes away.
 
+    Such a reduction and the loops right after it over the same rows
+    (more such reductions over the same `k`, elementwise loops over `[i,
+    k]`; only fills of those reductions, pure ops and allocations in
+    between) become one kernel: the row's warp runs them in turn, its
+    lanes on every 32nd `k`, with a `gpu.barrier` between them (a softmax's
+    max, exp, sum and division: one launch). Only when every buffer they
+    write is a `memref.alloc`, accessed through one view and only at the
+    row of the loop accessing it; else the chain stops before the loop
+    that breaks this.
+
     ```mlir
     scf.parallel (%i, %j) = (%c0, %c0) to (%c197, %c384) step (%c1, %c1) {
       ... body(%i, %j) ...
