@@ -198,21 +198,27 @@ class Function:
         return tuple(outputs)
 
 
+def with_functions(text, functions):
+    """MLIR `text` with the function definitions `functions` added: inside
+    the module of a printed module, before a trailing `{-#
+    dialect_resources ... #-}` section."""
+    body, marker, resources = text.partition("\n{-#")
+    if re.search(r"^module\b", body, re.M):  # printed form: inside the module
+        end = body.rstrip().rindex("}")
+        body = body[:end] + functions + body[end:]
+    else:
+        body = body + "\n" + functions
+    return body + marker + resources
+
+
 def compile_module(text, names, library_path, pipeline="un-cpu-pipeline", cpu="native"):
     """Compiles `text` plus DPS wrappers of the functions `names` through
     un-opt's `pipeline` (then `un-cpu-pipeline` must be its last stage) into
     `library_path`; returns {name: Function}."""
     signatures = {n: signature(text, n) for n in names}
     wrappers = "".join(dps_wrapper(n, s[1], s[2]) for n, s in signatures.items())
-    # A trailing `{-# dialect_resources ... #-}` section stays last.
-    body, marker, resources = text.partition("\n{-#")
-    if re.search(r"^module\b", body, re.M):  # printed form: inside the module
-        end = body.rstrip().rindex("}")
-        body = body[:end] + wrappers + body[end:]
-    else:
-        body = body + "\n" + wrappers
-    wrapped = body + marker + resources
-    aot.compile_shared_library(wrapped, library_path, cpu=cpu, pipeline=pipeline)
+    aot.compile_shared_library(with_functions(text, wrappers), library_path, cpu=cpu,
+                               pipeline=pipeline)
     library = memref.load(library_path)
     return {n: Function(library, n, s[1], s[2]) for n, s in signatures.items()}
 

@@ -47,12 +47,6 @@ def test_emulated_gpu_block_matches_the_cpu(tmp_path, kind, dims, norm):
 
 
 
-def _with_function(module, text):
-    """The printed `module` with the function `text` added inside it."""
-    end = module.rstrip().rindex("}")
-    return module[:end] + text + module[end:]
-
-
 def _bf16_block_as_f32(kind, dims):
     """The UN-folded block in `dims.dtype` and `@blk_folded_f32`, which runs
     it on f32 arrays (rounded to bf16 on the way in, widened on the way
@@ -60,7 +54,8 @@ def _bf16_block_as_f32(kind, dims):
     folded = aot.run_un_opt(blocks.block_mlir(kind, "un", dims, name="blk"),
                             "un-inference-pipeline")
     _, arg_types, (result_type,) = harness.signature(folded, "blk_folded")
-    return _with_function(folded, harness.f32_interface("blk_folded", arg_types, result_type))
+    return harness.with_functions(
+        folded, harness.f32_interface("blk_folded", arg_types, result_type))
 
 
 @pytest.mark.parametrize("kind, dims", [
