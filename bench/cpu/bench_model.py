@@ -36,6 +36,10 @@ Contenders:
                        local-task with N task workers at N threads. Measured
                        only where iree-base-compiler / iree-base-runtime are
                        installed (bench/requirements.txt).
+  un-mlir, compared build
+                       (with --compare-build DIR, 1-thread tables) the UN
+                       block compiled by DIR's un-opt, a build of another
+                       commit: before and after a change in the same rounds.
 
 Correctness before timing: the un-mlir output against the same model with
 UN in eager PyTorch (un_mlir.torch.UnifiedNorm in eval mode: x / sqrt(rv +
@@ -56,6 +60,7 @@ median over the rounds; the ratios use the min.
 Usage:
   python3 bench/cpu/bench_model.py [--rounds 7] [--blocks vit,bert128,bert512]
       [--layers 1|12] [--batch 1|8] [--threads 1|all|both] [--skip-compile]
+      [--compare-build DIR]
 """
 import argparse
 import contextlib
@@ -82,7 +87,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "python"))
 sys.path.insert(0, str(ROOT / "bench" / "cpu"))
 sys.path.insert(0, str(ROOT / "bench"))
-from common import cpu_description, interleaved, summary, time_call  # noqa: E402
+from common import cpu_description, interleaved, summary, time_call, un_build  # noqa: E402
 from torch_encoder import EncoderBlock  # noqa: E402
 from un_mlir import aot, blocks, harness  # noqa: E402
 from un_mlir.torch import UnifiedNorm  # noqa: E402
@@ -99,9 +104,11 @@ ONNX_OPSET = 17     # LayerNormalization is an op from 17 on
 
 UN_MLIR = "un-mlir UN-folded"
 UN_MLIR_OMP = "un-mlir UN-folded, OpenMP"
+UN_MLIR_COMPARED = "un-mlir, compared build"
 # Folding, with the matmul weights prepared in the panels the CPU kernels read.
 INFERENCE_PIPELINE = "un-inference-pipeline{pack-weights=true}"
-UN_PIPELINES = {UN_MLIR: "un-cpu-pipeline", UN_MLIR_OMP: ["un-cpu-pipeline{threads=true}"]}
+UN_PIPELINES = {UN_MLIR: "un-cpu-pipeline", UN_MLIR_OMP: ["un-cpu-pipeline{threads=true}"],
+                UN_MLIR_COMPARED: "un-cpu-pipeline"}
 EAGER = "PyTorch eager LN"
 COMPILE = "torch.compile LN"
 ORT = "ORT LN"
@@ -368,7 +375,8 @@ class ModelSetup:
     the ONNX file and the IREE module. A part that could not be built
     leaves its reason in `*_error`."""
 
-    def __init__(self, key, kind, d, layers, workdir, iree_reason, threaded):
+    def __init__(self, key, kind, d, layers, workdir, iree_reason, threaded,
+                 compare_build=None):
         self.key, self.kind, self.d, self.layers = key, kind, d, layers
         self.prefix = workdir / f"{key}_B{d.batch}_L{layers}"  # unique per library (dlopen)
         params = layer_parameters(kind, d, layers)
@@ -381,12 +389,17 @@ class ModelSetup:
         self.un_mlir, self.un_mlir_error, self.un_mlir_build_s = {}, {}, {}
         for name in (UN_MLIR, UN_MLIR_OMP) if threaded else (UN_MLIR,):
             self._build_un_mlir(name, params)
+        self.compare_build = compare_build
+        if compare_build:
+            with un_build(compare_build):
+                self._build_un_mlir(UN_MLIR_COMPARED, params)
         self._export_onnx()
         self._build_iree(iree_reason)
 
     def _build_un_mlir(self, name, params):
         """un-mlir contender `name` (UN_PIPELINES), in its own library."""
-        suffix = "_un_folded_omp.so" if name == UN_MLIR_OMP else "_un_folded.so"
+        suffix = {UN_MLIR: "_un_folded.so", UN_MLIR_OMP: "_un_folded_omp.so",
+                  UN_MLIR_COMPARED: "_un_folded_compared.so"}[name]
         start = time.perf_counter()
         try:
             self.un_mlir[name] = UnMlirModel(self.kind, self.d, params,
@@ -425,6 +438,8 @@ def un_mlir_contender(setup, name, threads):
         return Contender(status=setup.un_mlir_error[name])
     c = checked(lambda: model(setup.x), setup.un_want, f"{name} vs PyTorch eager UN")
     c.note = f"compiled in {setup.un_mlir_build_s[name]:.0f} s"
+    if name == UN_MLIR_COMPARED:
+        c.note += f" by {setup.compare_build}/bin/un-opt"
     if threads > 1:
         where = "libomp, all cores" if name == UN_MLIR_OMP else "1 thread (single-threaded build)"
         c.note = f"{where}; {c.note}"
@@ -480,8 +495,10 @@ def iree_contender(setup, threads):
 def build_contenders(setup, threads, skip_compile):
     """{name: Contender} at `threads` threads, each checked; at 1 thread,
     only those that work on the calling thread are timed."""
-    out = {name: un_mlir_contender(setup, name, threads)
-           for name in ((UN_MLIR, UN_MLIR_OMP) if threads > 1 else (UN_MLIR,))}
+    names = (UN_MLIR, UN_MLIR_OMP) if threads > 1 else (UN_MLIR,)
+    if setup.compare_build and threads == 1:
+        names += (UN_MLIR_COMPARED,)
+    out = {name: un_mlir_contender(setup, name, threads) for name in names}
     out[EAGER] = eager_contender(setup)
     out[COMPILE] = (Contender(status="skipped (--skip-compile)") if skip_compile
                     else compile_contender(setup, threads))
@@ -570,18 +587,19 @@ def print_table(setup, threads, contenders, stats, rounds, reps, wall, other):
             print(f"  {name:26s} {lo:9.2f} {med:10.2f} {err}  {c.note}")
         else:
             print(f"  {name:26s} {'-':>9s} {'-':>10s} {err}  {c.status}")
-    for un in (UN_MLIR, UN_MLIR_OMP):
+    for un in (UN_MLIR, UN_MLIR_OMP, UN_MLIR_COMPARED):
         ratios = [f"{un} / {peer}: {stats[un][0] / stats[peer][0]:.3f}x"
                   for peer in (EAGER, ORT) if un in stats and peer in stats]
         if ratios:
             print("  " + "   ".join(ratios) + "   (min-based)")
 
 
-def run_config(key, layers, batch, thread_counts, rounds, skip_compile, workdir, iree_reason):
+def run_config(key, layers, batch, thread_counts, rounds, skip_compile, workdir, iree_reason,
+               compare_build):
     kind, d = CONFIGS[key]
     d = dataclasses.replace(d, batch=batch)
     setup = ModelSetup(key, kind, d, layers, workdir, iree_reason,
-                       threaded=max(thread_counts) > 1)
+                       threaded=max(thread_counts) > 1, compare_build=compare_build)
     for threads in thread_counts:
         torch.set_num_threads(threads)
         wall = threads > 1
@@ -613,6 +631,9 @@ def main():
     parser.add_argument("--threads", choices=("1", "all", "both"), default="both")
     parser.add_argument("--skip-compile", action="store_true",
                         help="leave torch.compile out (slow to compile on few cores)")
+    parser.add_argument("--compare-build", type=pathlib.Path,
+                        help="a build directory of another commit: the UN block compiled "
+                             "by its un-opt runs in the same 1-thread rounds")
     args = parser.parse_args()
     keys = args.blocks.split(",")
     for key in keys:
@@ -636,7 +657,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for key in keys:
             run_config(key, args.layers, args.batch, thread_counts, args.rounds,
-                       args.skip_compile, pathlib.Path(tmp), iree_reason)
+                       args.skip_compile, pathlib.Path(tmp), iree_reason, args.compare_build)
 
 
 if __name__ == "__main__":

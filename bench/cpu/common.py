@@ -1,5 +1,5 @@
 """What the CPU benchmarks share: the machine's description, thread CPU
-timing and interleaved rounds.
+timing, interleaved rounds, and compiling with another build of un-mlir.
 
 Every contender is timed in CPU time of the calling thread
 (time.thread_time) for one-thread runs, so time spent descheduled on a
@@ -8,6 +8,7 @@ shared machine does not count; multi-threaded runs use wall time
 in interleaved rounds, alternating direction, so slow phases of the
 machine hit all of them alike; min and median are reported.
 """
+import contextlib
 import os
 import platform
 import statistics
@@ -64,3 +65,19 @@ def interleaved(contenders, rounds, reps, wall=False, warmup=1, before=None):
 def summary(times):
     """{name: (min, median)} in milliseconds."""
     return {n: (min(ts) * 1e3, statistics.median(ts) * 1e3) for n, ts in times.items()}
+
+
+@contextlib.contextmanager
+def un_build(build_dir):
+    """Inside the block, un_mlir compiles with the tools of `build_dir` (a
+    build of another commit, for a before/after comparison in one run):
+    un_mlir.tools reads UN_BUILD_DIR at every call."""
+    saved = os.environ.get("UN_BUILD_DIR")
+    os.environ["UN_BUILD_DIR"] = str(build_dir)
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["UN_BUILD_DIR"]
+        else:
+            os.environ["UN_BUILD_DIR"] = saved

@@ -3,8 +3,8 @@
 
 - weight arguments (plain and in Linear's [N, K] layout), a weight read by
   two matmuls, a constant weight, N not a multiple of 16 (left unpacked),
-  fused epilogues, M of every row remainder: against float64 numpy, with the register
-  tiles of this host, of SSE (4 lanes) and of AVX-512's geometry (12 x 32,
+  fused epilogues, M of every row remainder and of several row blocks:
+  against float64 numpy, with the register tiles of this host, of SSE (4 lanes) and of AVX-512's geometry (12 x 32,
   two panels a tile) run on this host's vectors;
 - the preparation runs once and the hot function many times;
 - whole blocks: the same bits with and without packing (the same sums in
@@ -72,8 +72,10 @@ def constant(k):
     return np.random.default_rng(k).standard_normal((k, 16)).astype(np.float32) / np.sqrt(k)
 
 
-# M: every row remainder of 6- and 12-row tiles.
-MS = (1, 5, 13, 37)
+# M: every row remainder of 6- and 12-row tiles; 251 rows of K = 700 or 1100
+# exceed one row block (un-cpu-tile-and-vectorize runs them in several, the
+# last with a row remainder).
+MS = (1, 5, 13, 37, 251)
 
 
 def model_text(k, ms=MS):

@@ -135,17 +135,31 @@ func.func @short_rest(%a: memref<14x64xf32>, %b: memref<64x16xf32>, %c: memref<1
 // 12. 64 = 10 * 6 + 4 rows.
 // AVX2-LABEL: func.func @panels(
 // AVX2-NOT: memref.alloca
+// AVX2: scf.for %{{.*}} step %c6
 // AVX2: %[[Q0:.*]] = arith.divui %[[C0:.*]], %c16
 // AVX2-NEXT: %[[R0:.*]] = arith.remui %[[C0]], %c16
 // AVX2: scf.for %[[K:.*]] = %{{.*}} to %c256 step %c4
-// AVX2: %[[KK:.*]] = arith.addi
+// AVX2: %[[KK:.*]] = arith.addi %{{.*}}, %[[K]] :
 // AVX2: vector.load %{{.*}}[%[[Q0]], %[[KK]], %[[R0]]] : memref<3x256x16xf32>, vector<8xf32>
 // AVX2-NEXT: vector.load %{{.*}} : memref<3x256x16xf32>, vector<8xf32>
 // AVX2-COUNT-12: vector.fma
 // AVX2-NOT: linalg.generic
 // AVX2: return
+// Each iteration of a tile's k loop also prefetches a line of the block that
+// runs next (here the next slab: panel (j + 32) / 16, clamped to the last
+// panel; rows from 0, a run of 64 per tile) into L2 (locality 2).
 // AVX512-LABEL: func.func @panels(
 // AVX512-NOT: memref.alloca
+// AVX512: %[[NEXTJ:.*]] = arith.addi %{{.*}}, %c32
+// AVX512: %[[NEXTQ:.*]] = arith.divui %[[NEXTJ]], %c16
+// AVX512: %[[Q:.*]] = arith.addi %[[NEXTQ]], %{{.*}}
+// AVX512: %[[QC:.*]] = arith.minui %[[Q]], %c2
+// AVX512: arith.muli %{{.*}}, %c64
+// AVX512: %[[FIRST:.*]] = arith.minui %{{.*}}, %c192
+// AVX512: scf.for %[[K:.*]] = %{{.*}} to %c256{{.*}} step %c4
+// AVX512: %[[I:.*]] = arith.divui %[[K]], %c4
+// AVX512: %[[ROW:.*]] = arith.addi %[[FIRST]], %[[I]]
+// AVX512: memref.prefetch %arg1[%[[QC]], %[[ROW]], %{{.*}}], read, locality<2>, data : memref<3x256x16xf32>
 // AVX512: vector.load %{{.*}} : memref<3x256x16xf32>, vector<16xf32>
 // AVX512-NEXT: vector.load %{{.*}} : memref<3x256x16xf32>, vector<16xf32>
 // AVX512-COUNT-16: vector.fma
@@ -202,5 +216,35 @@ func.func @panels_strided(%a: memref<4x8xf32>, %b: memref<2x8x16xf32, strided<[2
 // AVX2: memref.dealloc %[[A32]]
 func.func @bf16_inputs(%a: memref<12x64xbf16>, %b: memref<64x32xbf16>, %c: memref<12x32xf32>) {
   linalg.matmul ins(%a, %b : memref<12x64xbf16>, memref<64x32xbf16>) outs(%c : memref<12x32xf32>)
+  return
+}
+
+// With B prepared in panels, an M whose rows of a K block of A exceed
+// 256 KiB runs in row blocks of whole tiles, each against all the slabs
+// (A's block stays in L2): M = 512, K = 768 in blocks of 384 (AVX-512) is
+// 786 KiB, so three blocks: two of 180 rows, then 152 (12 tiles + 8 rows);
+// with AVX2, K = 768 is one block (1.5 MiB): six blocks, five of 90 rows
+// (the last 62 rows: 9 tiles, then two of 4 rows).
+// Per call packed B keeps one pass (packing per row block would cost more).
+// AVX512-LABEL: func.func @panels_row_blocks(
+// AVX512: scf.for %[[R:.*]] = %{{.*}} to %c360 step %c180
+// AVX512: %[[END:.*]] = arith.addi %[[R]], %c180
+// AVX512: scf.for %{{.*}} = %[[R]] to %[[END]] step %c12
+// AVX512: scf.for %{{.*}} = %c360{{.*}} to %c504{{.*}} step %c12
+// AVX512: iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// AVX512: return
+// AVX2-LABEL: func.func @panels_row_blocks(
+// AVX2: scf.for %[[R:.*]] = %{{.*}} to %c450 step %c90
+// AVX2: scf.for %{{.*}} = %[[R]] to %{{.*}} step %c6
+// AVX2: scf.for %{{.*}} = %c450{{.*}} to %c504{{.*}} step %c6
+// AVX2: return
+func.func @panels_row_blocks(%a: memref<512x768xf32>, %b: memref<4x768x16xf32>, %c: memref<512x64xf32>) {
+  linalg.generic {indexing_maps = [#pa, #pb, #pc], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<512x768xf32>, memref<4x768x16xf32>) outs(%c : memref<512x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
   return
 }

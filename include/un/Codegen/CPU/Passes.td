@@ -39,6 +39,14 @@ def UNCPUTileAndVectorize : Pass<"un-cpu-tile-and-vectorize"> {
       vector FMA per row and vector of the tile (A broadcast from memory,
       B from the packed panel), and stored once.
 
+    A matmul on a weight prepared in panels (un/Codegen/PanelMatmul.h)
+    reads B's vectors from the panels, without packing. Its tiles also
+    prefetch, one line per iteration of their k loop, the block of panels
+    that runs next into L2 (`memref.prefetch`, locality 2), so the next
+    block's first row tile does not wait on memory; and a static M whose
+    rows of A per K block exceed about 256 KiB runs in row blocks of whole
+    tiles, each against all the slabs, so that A's block stays in L2.
+
     The tile comes from the target (`cpu`, `features`: the host by
     default): NR is two vector registers (16 lanes for AVX2, 32 for
     AVX-512, 8 for SSE and NEON), MR as many rows as the register file holds
