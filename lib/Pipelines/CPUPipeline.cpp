@@ -83,6 +83,8 @@ void un::buildUNCPUPipeline(OpPassManager &pm,
                             const UNCPUPipelineOptions &options) {
   buildUNToLinalgPipeline(pm);
   pm.addPass(createUNCPUPatchConvToMatmul());
+  if (!options.exactDivision)
+    pm.addPass(createUNCPUReciprocalDivision());
   UNCPUFuseAttentionOptions attention;
   attention.parallel = options.threads;
   pm.addPass(createUNCPUFuseAttention(attention));

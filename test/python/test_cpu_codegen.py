@@ -22,8 +22,9 @@ from un_mlir import aot, blocks, harness, memref
 pytestmark = pytest.mark.skipif(not UN_OPT.exists(), reason="un-opt is not built")
 
 
-# un-cpu-pipeline's stages up to the CPU code generation.
-TO_BUFFERS = ["un-to-linalg-pipeline", "eliminate-empty-tensors",
+# un-cpu-pipeline's stages up to the CPU code generation (the attention
+# left unfused).
+TO_BUFFERS = ["un-to-linalg-pipeline", "un-cpu-reciprocal-division", "eliminate-empty-tensors",
               "one-shot-bufferize{bufferize-function-boundaries "
               "function-boundary-type-conversion=identity-layout-map}",
               "canonicalize", "buffer-deallocation-pipeline", "convert-bufferization-to-memref"]

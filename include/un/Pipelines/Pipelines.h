@@ -58,6 +58,12 @@ struct UNCPUPipelineOptions : public PassPipelineOptions<UNCPUPipelineOptions> {
       llvm::cl::desc("Target features to add or remove, as llc -mattr "
                      "writes them (+avx2,-avx512f)"),
       llvm::cl::init("")};
+  PassOptions::Option<bool> exactDivision{
+      *this, "exact-division",
+      llvm::cl::desc("Divide every element by a per-row value (softmax's "
+                     "sum, layer norm's deviation) instead of multiplying by "
+                     "its reciprocal (un-cpu-reciprocal-division)"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> threads{
       *this, "threads",
       llvm::cl::desc("Run the parallel loops (matmul column panels, "

@@ -192,6 +192,40 @@ def UNCPUPatchConvToMatmul : Pass<"un-cpu-patch-conv-to-matmul"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def UNCPUReciprocalDivision : Pass<"un-cpu-reciprocal-division"> {
+  let summary = "Divisions by one value per row as products with its "
+                "reciprocal, on tensors";
+  let description = [{
+    In an all-parallel `linalg.generic` on tensors, an f32 `arith.divf`
+    whose divisor is read through an input that does not vary along the
+    innermost loop (one value per row: a softmax's sum, a layer norm's
+    deviation) becomes an `arith.mulf` by that value's reciprocal, computed
+    once per value by a `linalg.generic` of its own over the input's shape
+    (a new input of the op, read through the same map): one division per
+    row instead of one per element (a vector division costs about ten
+    times a multiplication). One more rounding: `x * (1 / s)` is within
+    1.5 ulp of `x / s` (rounded to nearest, 0.5 ulp). PyTorch's own softmax
+    kernel multiplies by the reciprocal alike. `un-cpu-pipeline` runs the
+    pass unless `exact-division` is set.
+
+    ```mlir
+    %p = linalg.generic {indexing_maps = [#id, #row, #id], ...}
+        ins(%e, %sum : tensor<12x128x512xf32>, tensor<12x128xf32>) ... {
+      %q = arith.divf %x, %s : f32
+    ```
+    becomes
+    ```mlir
+    %r = linalg.generic ... ins(%sum) ... { 1.0 / %s }
+    %p = linalg.generic {indexing_maps = [#id, #row, #row, #id], ...}
+        ins(%e, %sum, %r : ...) ... {
+      %q = arith.mulf %x, %rs : f32
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def UNCPUPrivatizeFills : Pass<"un-cpu-privatize-fills"> {
   let summary = "One linalg.fill per op that writes into it, on tensors";
   let description = [{
