@@ -46,8 +46,9 @@ rowDivisors(linalg::GenericOp op) {
       continue;
     OpOperand *operand = op.getMatchingOpOperand(arg);
     AffineMap map = op.getMatchingIndexingMap(operand);
-    if (!op.isDpsInput(operand) || !map.isProjectedPermutation() ||
-        map.isFunctionOfDim(innermost))
+    if (!op.isDpsInput(operand) ||
+        !isa<RankedTensorType>(operand->get().getType()) ||
+        !map.isProjectedPermutation() || map.isFunctionOfDim(innermost))
       continue;
     divisors[operand->getOperandNumber()].push_back(div);
   }

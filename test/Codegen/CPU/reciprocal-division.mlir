@@ -76,17 +76,17 @@ func.func @shared_divisor(%a: tensor<?x?xf32>, %s: tensor<?xf32>) -> tensor<?x?x
 
 // Left alone: a divisor that varies along the innermost loop (one per
 // column), an innermost loop of one iteration, f64, a division by a value
-// computed in the body, a reduction.
+// computed in the body, a reduction, a scalar (not a tensor) divisor.
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #row = affine_map<(d0, d1) -> (d0)>
 #col = affine_map<(d0, d1) -> (d1)>
 // CHECK-LABEL: func.func @left_alone(
 // CHECK-NOT: arith.mulf
-// CHECK-COUNT-5: arith.divf
+// CHECK-COUNT-6: arith.divf
 // CHECK-NOT: arith.mulf
 // CHECK: return
 func.func @left_alone(%a: tensor<8x16xf32>, %c: tensor<16xf32>, %one: tensor<8x1xf32>, %r1: tensor<8xf32>,
-                      %d: tensor<8x16xf64>, %r64: tensor<8xf64>) -> (tensor<8x16xf32>, tensor<8x1xf32>, tensor<8x16xf64>, tensor<8x16xf32>, tensor<8xf32>) {
+                      %d: tensor<8x16xf64>, %r64: tensor<8xf64>, %f: f32) -> (tensor<8x16xf32>, tensor<8x1xf32>, tensor<8x16xf64>, tensor<8x16xf32>, tensor<8xf32>, tensor<8x16xf32>) {
   %o = tensor.empty() : tensor<8x16xf32>
   %per_column = linalg.generic {indexing_maps = [#id, #col, #id], iterator_types = ["parallel", "parallel"]}
       ins(%a, %c : tensor<8x16xf32>, tensor<16xf32>) outs(%o : tensor<8x16xf32>) {
@@ -123,5 +123,11 @@ func.func @left_alone(%a: tensor<8x16xf32>, %c: tensor<16xf32>, %one: tensor<8x1
     %t = arith.addf %acc, %q : f32
     linalg.yield %t : f32
   } -> tensor<8xf32>
-  return %per_column, %single, %wide, %computed, %reduced : tensor<8x16xf32>, tensor<8x1xf32>, tensor<8x16xf64>, tensor<8x16xf32>, tensor<8xf32>
+  %scalar = linalg.generic {indexing_maps = [#id, affine_map<(d0, d1) -> ()>, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%a, %f : tensor<8x16xf32>, f32) outs(%o : tensor<8x16xf32>) {
+  ^bb0(%x: f32, %s: f32, %out: f32):
+    %q = arith.divf %x, %s : f32
+    linalg.yield %q : f32
+  } -> tensor<8x16xf32>
+  return %per_column, %single, %wide, %computed, %reduced, %scalar : tensor<8x16xf32>, tensor<8x1xf32>, tensor<8x16xf64>, tensor<8x16xf32>, tensor<8xf32>, tensor<8x16xf32>
 }
